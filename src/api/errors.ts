@@ -1,0 +1,98 @@
+/**
+ * The Telnyx error envelope and the one catalogue of error identities Switchboard answers with.
+ * Codes are strings, as on the wire. Detail text may change; codes never do.
+ */
+export interface ErrorItem {
+  code: string;
+  title: string;
+  detail?: string;
+  source?: { pointer?: string; parameter?: string };
+  meta?: { url?: string };
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly errors: ErrorItem[];
+  /** Extra response headers, e.g. x-should-retry to stop the SDK retrying a 5xx. */
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, errors: ErrorItem[], headers: Record<string, string> = {}) {
+    super(errors.map((e) => `${e.code} ${e.title}${e.detail ? `: ${e.detail}` : ''}`).join('; '));
+    this.status = status;
+    this.errors = errors;
+    this.headers = headers;
+  }
+
+  body(): { errors: ErrorItem[] } {
+    return { errors: this.errors };
+  }
+}
+
+function item(code: string, title: string, detail?: string, pointer?: string): ErrorItem {
+  const e: ErrorItem = { code, title };
+  if (detail !== undefined) e.detail = detail;
+  if (pointer !== undefined) e.source = { pointer };
+  return e;
+}
+
+/** Field-level failures collected by request validation; each becomes one entry of a 422. */
+export const fieldError = {
+  missing: (pointer: string, name: string) =>
+    item('10004', 'Missing required parameter', `The '${name}' parameter is required and cannot be blank.`, pointer),
+  enumValue: (pointer: string, allowed: readonly unknown[]) =>
+    item('10032', 'Invalid enumerated value', `The value must be one of: ${allowed.join(', ')}.`, pointer),
+  range: (pointer: string, detail: string) => item('10033', 'Value outside of range', detail, pointer),
+  type: (pointer: string, expected: string) =>
+    item('10015', 'Invalid parameter type', `The value must be of type ${expected}.`, pointer),
+  invalid: (pointer: string, detail: string) => item('10015', 'Invalid parameter', detail, pointer),
+  unknownField: (pointer: string, name: string) =>
+    item('10015', 'Unknown parameter', `The '${name}' parameter is not accepted by this endpoint.`, pointer),
+  base64: (pointer: string) =>
+    item('10015', 'Invalid client_state', 'The value must be a valid Base-64 encoded string.', pointer),
+  e164: (pointer: string, name: string) =>
+    item('10016', 'Phone number must be in +E164 format', `The '${name}' parameter must be in E164 format.`, pointer),
+};
+
+export const errors = {
+  validation: (items: ErrorItem[]) => new ApiError(422, items),
+  authentication: () =>
+    new ApiError(401, [
+      {
+        ...item('10009', 'Authentication failed',
+          'The required authentication headers were either invalid or not included in the request.'),
+        meta: { url: 'https://developers.telnyx.com/docs/overview/errors/10009' },
+      },
+    ]),
+  malformedJson: (detail: string) => new ApiError(400, [item('10023', 'Invalid JSON', detail)]),
+  unsupportedMediaType: (type: string) =>
+    new ApiError(415, [item('10015', 'Bad Request', `Content-Type '${type}' is not supported; send application/json.`)]),
+  notFound: (what = 'Resource not found', detail = 'Resource not found', pointer?: string) =>
+    new ApiError(404, [item('10005', what, detail, pointer)]),
+  routeNotFound: (method: string, url: string) =>
+    new ApiError(404, [item('10005', 'Resource not found', `No endpoint answers ${method} ${url}.`)]),
+  invalidCallControlId: () =>
+    new ApiError(422, [item('90015', 'Invalid Call Control ID', 'The call_control_id provided was not valid.', '/call_control_id')]),
+  callEnded: () =>
+    new ApiError(422, [item('90018', 'Call has already ended', "This call is no longer active and can't receive commands.")]),
+  callNotAnswered: () =>
+    new ApiError(422, [item('90034', 'Call not answered yet',
+      "This call can't receive this command because it has not been answered yet.")]),
+  callAlreadyAnswered: () =>
+    new ApiError(422, [item('90035', 'Call already answered', 'This call has already been answered and cannot be answered again.')]),
+  answerOutgoing: () =>
+    new ApiError(422, [item('90035', 'Call cannot be answered',
+      'Only incoming calls can be answered; this leg was dialled by the application.')]),
+  invalidConnection: () =>
+    new ApiError(422, [item('10015', 'Invalid value for connection_id (Call Control App ID)',
+      'The requested connection_id (Call Control App ID) is either invalid or does not exist. Only Call Control Apps with valid webhook URL are accepted.',
+      '/connection_id')]),
+  /**
+   * Validated but not built yet. 501 with x-should-retry: false, so the SDK fails at once
+   * instead of retrying a 5xx three times.
+   */
+  notImplemented: (action: string) =>
+    new ApiError(501, [item('90999', 'Action not implemented',
+      `Switchboard accepts and validates '${action}', but does not carry it out yet.`)],
+    { 'x-should-retry': 'false' }),
+  internal: () => new ApiError(500, [item('10007', 'Internal server error', 'Internal server error')]),
+};

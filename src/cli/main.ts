@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from '../config/config.js';
+import { startServer } from '../server.js';
+
+/** `switchboard`: start the server on its embedded defaults, configured by env and an optional file. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`switchboard: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = (msg: string, fields?: object) =>
+    process.stderr.write(`${new Date().toISOString()} ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
+  const server = await startServer(config, { log });
+
+  const lines = [
+    `Switchboard is listening on ${server.url} (data in ${config.dataDir})`,
+    '',
+    'Point any Telnyx SDK at it with:',
+    `  TELNYX_BASE_URL=${server.url}/v2`,
+  ];
+  if (server.generated.apiKey) lines.push(`  TELNYX_API_KEY=${server.generated.apiKey}`);
+  else lines.push('  TELNYX_API_KEY=<one of the configured apiKeys>');
+  lines.push(`  TELNYX_PUBLIC_KEY=${server.publicKey}`, '');
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`received ${signal}, stopping`);
+    server.close().then(() => process.exit(0), (err: unknown) => {
+      log('error while stopping', { error: String(err) });
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`switchboard: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

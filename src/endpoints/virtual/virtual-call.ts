@@ -1,0 +1,151 @@
+import type { HangupInfo } from '../../calls/leg-record.js';
+import type { RemoteParty } from '../../calls/remote-party.js';
+import type { Clock } from '../../util/clock.js';
+import { isoMicros } from '../../util/time.js';
+import type { AnswerMode } from '../../store/virtual-phone-repository.js';
+
+/** What a virtual call may ask of the engine: the far-end signals. */
+export interface FarEndSignals {
+  remoteRinging(callControlId: string): void;
+  remoteAnswered(callControlId: string): void;
+  remoteHangup(callControlId: string, reason: 'hangup' | 'busy' | 'rejected'): void;
+  remoteDtmf(callControlId: string, digit: string): void;
+}
+
+export type VirtualCallState = 'ringing' | 'answered' | 'ended';
+
+export interface PhoneLogEntry {
+  at: string;
+  event: string;
+  [detail: string]: unknown;
+}
+
+export interface VirtualCallView {
+  id: string;
+  call_control_id: string;
+  /** outbound: the phone called an application. inbound: an application dialled the phone. */
+  direction: 'outbound' | 'inbound';
+  from: string;
+  to: string;
+  state: VirtualCallState;
+  hangup_cause: string | null;
+  log: PhoneLogEntry[];
+}
+
+/**
+ * A phone call seen from the phone's side. It records everything the phone experienced, with
+ * times from the engine clock, so a test can assert on what a caller would have noticed.
+ */
+export class VirtualCall implements RemoteParty {
+  state: VirtualCallState = 'ringing';
+  hangupCause: string | null = null;
+  readonly log: PhoneLogEntry[] = [];
+  private dtmfQueueEndsAt = 0;
+
+  constructor(
+    readonly id: string,
+    readonly callControlId: string,
+    readonly direction: 'outbound' | 'inbound',
+    readonly from: string,
+    readonly to: string,
+    private readonly clock: Clock,
+    private readonly engine: FarEndSignals,
+    private readonly answerMode: AnswerMode = 'auto',
+    private readonly answerDelayMs = 0,
+  ) {
+    this.note(direction === 'outbound' ? 'dialing' : 'incoming_call', { from, to });
+  }
+
+  // ---- RemoteParty: what the engine tells the phone. Replies always go through a timer, never re-entrantly.
+
+  ring(): void {
+    this.note('ringing');
+    this.clock.setTimer(0, () => this.engine.remoteRinging(this.callControlId));
+    if (this.answerMode === 'never') return;
+    this.clock.setTimer(this.answerDelayMs, () => {
+      if (this.state !== 'ringing') return;
+      if (this.answerMode === 'auto') this.answer();
+      else this.finish(this.answerMode === 'busy' ? 'busy' : 'rejected');
+    });
+  }
+
+  answered(): void {
+    if (this.state !== 'ringing') return;
+    this.state = 'answered';
+    this.note('answered');
+  }
+
+  ended(info: HangupInfo): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.hangupCause = info.cause;
+    this.note('hangup', { by: 'remote', hangup_cause: info.cause, sip_hangup_cause: info.sipCause });
+  }
+
+  dtmf(digits: string): void {
+    this.note('dtmf_heard', { digits });
+  }
+
+  // ---- What the person holding the phone does.
+
+  /** Returns false when there is nothing to answer. */
+  answer(): boolean {
+    if (this.direction !== 'inbound' || this.state !== 'ringing') return false;
+    this.state = 'answered';
+    this.note('answered');
+    this.engine.remoteAnswered(this.callControlId);
+    return true;
+  }
+
+  /** Hangs up, or cancels a call not yet answered. Returns false when already ended. */
+  hangup(): boolean {
+    return this.finish('hangup');
+  }
+
+  /**
+   * Presses keys: each digit is held for durationMs, then a gap follows. The engine hears each digit
+   * when its tone ends, as a receiver of RFC 4733 end events would. Queued presses follow earlier ones.
+   */
+  sendDtmf(digits: string, durationMs: number, gapMs: number): boolean {
+    if (this.state !== 'answered') return false;
+    const now = this.clock.now();
+    let startAt = Math.max(now, this.dtmfQueueEndsAt);
+    for (const digit of digits) {
+      const endAt = startAt + durationMs;
+      this.clock.setTimer(endAt - now, () => {
+        if (this.state !== 'answered') return;
+        this.note('dtmf_sent', { digit, duration_ms: durationMs });
+        this.engine.remoteDtmf(this.callControlId, digit);
+      });
+      startAt = endAt + gapMs;
+    }
+    this.dtmfQueueEndsAt = startAt;
+    return true;
+  }
+
+  view(): VirtualCallView {
+    return {
+      id: this.id,
+      call_control_id: this.callControlId,
+      direction: this.direction,
+      from: this.from,
+      to: this.to,
+      state: this.state,
+      hangup_cause: this.hangupCause,
+      log: this.log.map((entry) => ({ ...entry })),
+    };
+  }
+
+  private finish(reason: 'hangup' | 'busy' | 'rejected'): boolean {
+    if (this.state === 'ended') return false;
+    const wasRinging = this.state === 'ringing';
+    this.state = 'ended';
+    this.note(reason === 'hangup' ? (wasRinging ? 'cancelled' : 'hangup') : reason, { by: 'phone' });
+    this.engine.remoteHangup(this.callControlId, reason);
+    return true;
+  }
+
+  private note(event: string, detail: Record<string, unknown> = {}): void {
+    this.log.push({ at: isoMicros(this.clock.now()), event, ...detail });
+  }
+}

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { callControlActions } from './actions/call-control.js';
+import { gatherActions } from './actions/gather-actions.js';
+import { createHttpApp } from './api/app.js';
+import { registerApplicationRoutes } from './api/routes/call-control-applications.js';
+import { registerCallRoutes } from './api/routes/calls.js';
+import { registerVirtualPhoneRoutes } from './api/routes/virtual-phones.js';
+import { registerWebhookDeliveryRoutes } from './api/routes/webhook-deliveries.js';
+import { createRequestValidator } from './api/schemas/index.js';
+import { clientStateActions } from './actions/client-state.js';
+import { CallEngine } from './calls/call-engine.js';
+import { CommandRouter } from './calls/command-router.js';
+import type { Config } from './config/config.js';
+import { VirtualPhones } from './endpoints/virtual/virtual-phones.js';
+import { EventPublisher } from './events/publisher.js';
+import { ApplicationRepository } from './store/application-repository.js';
+import { CommandRepository } from './store/command-repository.js';
+import { openDatabase, type Db } from './store/db.js';
+import { LegRepository } from './store/leg-repository.js';
+import { NumberRepository } from './store/number-repository.js';
+import { OutboxRepository } from './store/outbox-repository.js';
+import { SettingsRepository } from './store/settings-repository.js';
+import { VirtualPhoneRepository } from './store/virtual-phone-repository.js';
+import { SystemClock, type Clock } from './util/clock.js';
+import { randomIds, type IdSource } from './util/ids.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { generateSigningKey, WebhookSigner } from './webhooks/signing.js';
+
+export interface ServerOptions {
+  /** The engine's clock. Webhook delivery always runs on wall time. */
+  clock?: Clock;
+  ids?: IdSource;
+  log?: (msg: string, fields?: object) => void;
+  fetch?: typeof fetch;
+}
+
+/** Credentials generated on first start, reported so the operator can hand them to the SDK. */
+export interface GeneratedCredentials {
+  apiKey: string | null;
+  signingKeyCreated: boolean;
+}
+
+export interface Switchboard {
+  /** e.g. http://127.0.0.1:8080 — the SDK's base URL is this plus /v2. */
+  readonly url: string;
+  readonly apiKeys: readonly string[];
+  /** The webhook public key in the form TELNYX_PUBLIC_KEY takes. */
+  readonly publicKey: string;
+  readonly generated: GeneratedCredentials;
+  readonly http: FastifyInstance;
+  readonly engine: CallEngine;
+  readonly phones: VirtualPhones;
+  readonly publisher: EventPublisher;
+  close(): Promise<void>;
+}
+
+/** Wiring only: config → store → engine → api → listen. */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<Switchboard> {
+  const clock = options.clock ?? new SystemClock();
+  const ids = options.ids ?? randomIds;
+  const log = options.log ?? (() => {});
+
+  const dataDir = resolve(config.dataDir);
+  const db = openDatabase(join(dataDir, 'switchboard.db'));
+  const settings = new SettingsRepository(db);
+  const applications = new ApplicationRepository(db);
+  const numbers = new NumberRepository(db);
+  const legs = new LegRepository(db);
+  const commands = new CommandRepository(db);
+  const outbox = new OutboxRepository(db);
+
+  const signingKey = settings.getOrCreate('webhook_signing_key', () => generateSigningKey().privateKeyPem);
+  const signer = new WebhookSigner(signingKey.value);
+  let generatedApiKey: string | null = null;
+  let apiKeys = config.apiKeys;
+  if (apiKeys.length === 0) {
+    const stored = settings.getOrCreate('api_key', () => `KEY${randomBytes(24).toString('base64url')}`);
+    apiKeys = [stored.value];
+    generatedApiKey = stored.value;
+  }
+  const now = new Date(clock.now());
+  for (const app of config.applications) applications.upsertConfigured({ ...app }, now);
+  for (const [number, appId] of Object.entries(config.numbers)) numbers.route(number, appId);
+
+  const dispatcher = new WebhookDispatcher({
+    outbox,
+    signer,
+    clock: new SystemClock(),
+    policy: { maxRounds: config.webhooks.maxRounds, baseDelayMs: config.webhooks.baseDelayMs, multiplier: 2, maxDelayMs: config.webhooks.maxDelayMs },
+    log,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const publisher = new EventPublisher({
+    outbox, delivery: dispatcher, applications, clock, ids, defaultWebhookTimeoutMs: config.webhooks.defaultTimeoutMs,
+  });
+  const phones = new VirtualPhones(new VirtualPhoneRepository(db), clock, ids);
+  const engine = new CallEngine({ legs, publisher, clock, ids, outbound: phones });
+  phones.bind(engine);
+  const recovered = engine.recoverAfterRestart();
+  if (recovered > 0) log('ended calls left alive by the previous run', { count: recovered });
+  dispatcher.start();
+
+  const router = new CommandRouter({ engine, commands, clock });
+  const keySet = new Set(apiKeys);
+  const http = createHttpApp({ isValidApiKey: (key) => keySet.has(key) });
+  const validator = createRequestValidator();
+  registerCallRoutes(http, {
+    engine, router, applications, commands, clock, validator,
+    actions: { ...callControlActions(engine), ...gatherActions(engine, ids), ...clientStateActions() },
+  });
+  registerApplicationRoutes(http, { applications, clock, validator });
+  registerVirtualPhoneRoutes(http, { phones, applications, numbers });
+  registerWebhookDeliveryRoutes(http, { outbox });
+
+  const pruneTimer = setInterval(() => commands.prune(clock.now()), 60_000);
+  pruneTimer.unref();
+
+  let address: string;
+  try {
+    address = await http.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    clearInterval(pruneTimer);
+    await dispatcher.stop();
+    db.close();
+    throw err;
+  }
+  const url = localUrl(address, config.publicBaseUrl);
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(pruneTimer);
+      await http.close();
+      engine.close();
+      await dispatcher.stop();
+      closeDb(db);
+    })();
+    return closing;
+  };
+
+  return {
+    url, apiKeys, publicKey: signer.publicKey, http, engine, phones, publisher, close,
+    generated: { apiKey: generatedApiKey, signingKeyCreated: signingKey.created },
+  };
+}
+
+function closeDb(db: Db): void {
+  if (db.open) db.close();
+}
+
+/** A URL a client on this machine can use; a wildcard listen address is reached on loopback. */
+function localUrl(address: string, publicBaseUrl: string | null): string {
+  if (publicBaseUrl) return publicBaseUrl.replace(/\/$/, '');
+  return address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
+}
