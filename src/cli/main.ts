@@ -25,8 +25,9 @@ async function main(): Promise<void> {
     `  TELNYX_BASE_URL=${server.url}/v2`,
   ];
   if (server.generated.apiKey) lines.push(`  TELNYX_API_KEY=${server.generated.apiKey}`);
-  else lines.push('  TELNYX_API_KEY=<one of the configured apiKeys>');
-  lines.push(`  TELNYX_PUBLIC_KEY=${server.publicKey}`, '');
+  lines.push(`  TELNYX_PUBLIC_KEY=${server.publicKey}`);
+  if (!server.generated.apiKey) lines.push('and TELNYX_API_KEY set to one of the configured API keys.');
+  lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
 
   let stopping = false;
