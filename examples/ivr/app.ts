@@ -47,10 +47,8 @@ interface CallEvent {
   payload: Record<string, unknown>;
 }
 
-interface GatherStep {
-  step: 'account';
-  attempt: number;
-}
+/** Where a call is in the menu; carried in client_state so it comes back on the next webhook. */
+type Step = { step: 'welcome' } | { step: 'account'; attempt: number };
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -86,11 +84,10 @@ export async function createIvrApp(options: IvrOptions): Promise<IvrApp> {
   };
 
   const gather = (callControlId: string, attempt: number, eventId: string): void => {
-    const clientState = encodeState({ step: 'account', attempt });
     send({ callControlId, command: 'gather', attempt }, () => client.calls.actions.gather(callControlId, {
       ...ACCOUNT_GATHER,
       gather_id: `account-${attempt}`,
-      client_state: clientState,
+      client_state: encodeState({ step: 'account', attempt }),
       // Webhooks arrive at least once; keying the command on the event makes a redelivery harmless.
       command_id: eventId,
     }));
@@ -104,18 +101,22 @@ export async function createIvrApp(options: IvrOptions): Promise<IvrApp> {
     const { payload } = event;
     const callControlId = stringField(payload, 'call_control_id');
     if (!callControlId) return;
+    // The step travels in client_state, so the IVR keeps no per-call progress of its own.
+    const step = decodeState(stringField(payload, 'client_state'));
     switch (event.eventType) {
       case 'call.initiated':
         if (payload['direction'] !== 'incoming') return;
-        send({ callControlId, command: 'answer' }, () => client.calls.actions.answer(callControlId, { command_id: event.id }));
+        send({ callControlId, command: 'answer' }, () => client.calls.actions.answer(callControlId, {
+          client_state: encodeState({ step: 'welcome' }),
+          command_id: event.id,
+        }));
         return;
       case 'call.answered':
-        gather(callControlId, 1, event.id);
+        // Only calls this IVR answered; an outbound call placed with the same application is not a caller.
+        if (step?.step === 'welcome') gather(callControlId, 1, event.id);
         return;
       case 'call.gather.ended': {
-        // The attempt count travels in client_state, so the IVR keeps no per-call progress of its own.
-        const state = decodeState(stringField(payload, 'client_state'));
-        if (!state) return;
+        if (step?.step !== 'account') return;
         const status = stringField(payload, 'status');
         if (status === 'valid') {
           const digits = stringField(payload, 'digits') ?? '';
@@ -123,9 +124,9 @@ export async function createIvrApp(options: IvrOptions): Promise<IvrApp> {
           log('info', 'account number entered', { call_control_id: callControlId, account: digits });
           hangup(callControlId, event.id);
         } else if (status === 'invalid' || status === 'timeout') {
-          if (state.attempt < maxAttempts) gather(callControlId, state.attempt + 1, event.id);
+          if (step.attempt < maxAttempts) gather(callControlId, step.attempt + 1, event.id);
           else {
-            log('info', 'no valid account number, giving up', { call_control_id: callControlId, attempts: state.attempt });
+            log('info', 'no valid account number, giving up', { call_control_id: callControlId, attempts: step.attempt });
             hangup(callControlId, event.id);
           }
         }
@@ -236,17 +237,17 @@ function toCallEvent(unwrapped: unknown): CallEvent | null {
   return { id, eventType, payload };
 }
 
-function encodeState(state: GatherStep): string {
-  return Buffer.from(JSON.stringify(state)).toString('base64');
+function encodeState(step: Step): string {
+  return Buffer.from(JSON.stringify(step)).toString('base64');
 }
 
-function decodeState(clientState: string | undefined): GatherStep | null {
+function decodeState(clientState: string | undefined): Step | null {
   if (!clientState) return null;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(clientState, 'base64').toString('utf8'));
-    if (isRecord(parsed) && parsed['step'] === 'account' && typeof parsed['attempt'] === 'number') {
-      return { step: 'account', attempt: parsed['attempt'] };
-    }
+    if (!isRecord(parsed)) return null;
+    if (parsed['step'] === 'welcome') return { step: 'welcome' };
+    if (parsed['step'] === 'account' && typeof parsed['attempt'] === 'number') return { step: 'account', attempt: parsed['attempt'] };
   } catch {
     // Someone else's client_state: not ours to interpret.
   }

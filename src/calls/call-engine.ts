@@ -34,7 +34,8 @@ export interface IncomingRequest {
   connectionId: string;
   from: string;
   to: string;
-  remote: RemoteParty;
+  /** Binds the caller to the new leg, once its id exists. */
+  remoteFor(callControlId: string): RemoteParty;
 }
 
 export interface EngineDeps {
@@ -72,7 +73,7 @@ export class CallEngine {
 
   incoming(req: IncomingRequest): LegRecord {
     const leg = this.createLeg('incoming', req.connectionId, req.from, req.to, null, null, null, null);
-    const live: LiveLeg = { record: leg, remote: req.remote, gather: null, ringTimer: null, timeLimitTimer: null, timeLimitSecs: DEFAULT_TIME_LIMIT_SECS };
+    const live: LiveLeg = { record: leg, remote: req.remoteFor(leg.callControlId), gather: null, ringTimer: null, timeLimitTimer: null, timeLimitSecs: DEFAULT_TIME_LIMIT_SECS };
     this.live.set(leg.callControlId, live);
     this.persistAndPublish(live, callEvents.initiated(leg));
     return leg;

@@ -68,18 +68,25 @@ export class ApplicationRepository {
     return current;
   }
 
-  list(opts: { nameContains?: string; sort: 'created_at' | '-created_at' | 'application_name' | '-application_name'; page: number; size: number }): ApplicationPage {
-    const column = opts.sort.replace(/^-/, '') === 'application_name' ? "json_extract(body, '$.application_name')" : 'created_at';
+  list(opts: { nameContains?: string; sort: string; page: number; size: number }): ApplicationPage {
+    const column = SORT_COLUMNS[opts.sort.replace(/^-/, '')] ?? 'created_at';
     const direction = opts.sort.startsWith('-') ? 'DESC' : 'ASC';
     const where = opts.nameContains ? "WHERE instr(lower(json_extract(body, '$.application_name')), lower(?)) > 0" : '';
     const params = opts.nameContains ? [opts.nameContains] : [];
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM applications ${where}`).get(...params) as { n: number }).n;
     const rows = this.db
-      .prepare(`SELECT body FROM applications ${where} ORDER BY ${column} ${direction}, id ${direction} LIMIT ? OFFSET ?`)
+      .prepare(`SELECT body FROM applications ${where} ORDER BY ${column} ${direction}, rowid ${direction} LIMIT ? OFFSET ?`)
       .all(...params, opts.size, (opts.page - 1) * opts.size) as { body: string }[];
     return { data: rows.map((r) => JSON.parse(r.body) as Application), total };
   }
 }
+
+/** Sort names the API accepts → SQL; `connection_name` is Telnyx's name for application_name. */
+const SORT_COLUMNS: Record<string, string> = {
+  created_at: 'created_at',
+  connection_name: "json_extract(body, '$.application_name')",
+  active: "json_extract(body, '$.active')",
+};
 
 function pickWritable(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};

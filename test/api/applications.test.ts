@@ -37,7 +37,9 @@ describe('/v2/call_control_applications through the SDK', () => {
     await client.callControlApplications.create({ application_name: 'sales-line', webhook_event_url: 'https://example.test/sales' });
     const names: string[] = [];
     for await (const a of client.callControlApplications.list()) names.push(a.application_name ?? '');
-    assert.deepEqual(names, ['support-line', 'sales-line']);
+    assert.deepEqual(names, ['sales-line', 'support-line'], 'newest first when no sort is given');
+    const oldestFirst = await client.callControlApplications.list({ sort: 'created_at' });
+    assert.deepEqual(oldestFirst.data.map((a) => a.application_name), ['support-line', 'sales-line']);
     const filtered = await client.callControlApplications.list({ filter: { application_name: { contains: 'SALES' } } });
     assert.deepEqual(filtered.data.map((a) => a.application_name), ['sales-line']);
 
@@ -56,7 +58,7 @@ describe('/v2/call_control_applications through the SDK', () => {
     for (let i = 0; i < 3; i++) {
       await client.callControlApplications.create({ application_name: `page-${i}`, webhook_event_url: 'https://example.test/p' });
     }
-    const page = await client.callControlApplications.list({ page: { number: 2, size: 2 }, filter: { application_name: { contains: 'page-' } } });
+    const page = await client.callControlApplications.list({ 'page[number]': 2, 'page[size]': 2, sort: 'created_at', filter: { application_name: { contains: 'page-' } } });
     assert.deepEqual(page.data.map((a) => a.application_name), ['page-2']);
   });
 

@@ -6,7 +6,7 @@ import type { RequestValidator } from '../validation.js';
 
 type Query = Record<string, string | undefined>;
 
-const SORTS = ['created_at', '-created_at', 'application_name', '-application_name', 'connection_name', '-connection_name'] as const;
+const SORTS = ['created_at', '-created_at', 'connection_name', '-connection_name', 'active', '-active'] as const;
 
 /** `/v2/call_control_applications`: the applications that receive call webhooks. */
 export function registerApplicationRoutes(app: FastifyInstance, deps: { applications: ApplicationRepository; clock: Clock; validator: RequestValidator }): void {
@@ -22,11 +22,12 @@ export function registerApplicationRoutes(app: FastifyInstance, deps: { applicat
     const number = positiveInt(q['page[number]'], 1, 'page[number]');
     const size = positiveInt(q['page[size]'] ?? q['page[limit]'], 20, 'page[size]');
     if (size > 250) throw pageError('page[size]', 'The page size must be between 1 and 250.');
-    const sort = (q['sort'] ?? 'created_at') as (typeof SORTS)[number];
+    // Telnyx: without a sort parameter the newest come first; a named field sorts ascending unless prefixed with '-'.
+    const sort = (q['sort'] ?? '-created_at') as (typeof SORTS)[number];
     if (!SORTS.includes(sort)) throw pageError('sort', `The sort must be one of: ${SORTS.join(', ')}.`);
     const result = applications.list({
       nameContains: q['filter[application_name][contains]'],
-      sort: sort.replace('connection_name', 'application_name') as 'created_at',
+      sort,
       page: number,
       size,
     });

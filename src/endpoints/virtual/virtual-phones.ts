@@ -46,15 +46,16 @@ export class VirtualPhones implements OutboundRouter {
   placeCall(from: string, to: string, connectionId: string): VirtualCall {
     const engine = this.mustEngine();
     let call: VirtualCall | undefined;
-    // The leg id is only known once the engine creates the leg, so the phone is bound through a forwarder.
-    const forwarder: RemoteParty = {
-      ring: () => call?.ring(),
-      answered: () => call?.answered(),
-      ended: (info) => call?.ended(info),
-      dtmf: (digits) => call?.dtmf(digits),
-    };
-    const leg = engine.incoming({ connectionId, from, to, remote: forwarder });
-    call = new VirtualCall(this.ids.uuid(), leg.callControlId, 'outbound', from, to, this.clock, engine);
+    engine.incoming({
+      connectionId,
+      from,
+      to,
+      remoteFor: (callControlId) => {
+        call = new VirtualCall(this.ids.uuid(), callControlId, 'outbound', from, to, this.clock, engine);
+        return call;
+      },
+    });
+    if (!call) throw new Error('the engine did not bind the caller');
     this.keep(call);
     return call;
   }
