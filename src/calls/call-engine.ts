@@ -165,10 +165,10 @@ export class CallEngine {
     this.toAnswered(live);
   }
 
-  /** The far end hung up, cancelled, rejected or was busy. */
-  remoteHangup(callControlId: string, reason: 'hangup' | 'busy' | 'rejected'): void {
+  /** The far end hung up, cancelled, rejected or was busy. Returns how the leg ended, or null if it already had. */
+  remoteHangup(callControlId: string, reason: 'hangup' | 'busy' | 'rejected'): HangupInfo | null {
     const live = this.live.get(callControlId);
-    if (!live) return;
+    if (!live) return null;
     const incoming = live.record.direction === 'incoming';
     let info: HangupInfo;
     if (live.record.state === 'answered') info = { cause: 'normal_clearing', source: incoming ? 'caller' : 'callee', sipCause: 'unspecified' };
@@ -176,6 +176,7 @@ export class CallEngine {
     else if (reason === 'busy') info = { cause: 'user_busy', source: 'callee', sipCause: '486' };
     else info = { cause: 'call_rejected', source: 'callee', sipCause: '603' };
     this.end(live, info);
+    return info;
   }
 
   remoteDtmf(callControlId: string, digit: string): void {

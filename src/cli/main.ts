@@ -2,6 +2,8 @@
 import { ConfigError, loadConfig } from '../config/config.js';
 import { startServer } from '../server.js';
 
+const SHUTDOWN_DEADLINE_MS = 15_000;
+
 /** `switchboard`: start the server on its embedded defaults, configured by env and an optional file. */
 async function main(): Promise<void> {
   let config;
@@ -32,9 +34,18 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means the operator does not want to wait.
+      log(`received ${signal} again, exiting now`);
+      process.exit(1);
+    }
     stopping = true;
     log(`received ${signal}, stopping`);
+    // Shutdown waits for webhook attempts in flight; never longer than this.
+    setTimeout(() => {
+      log('shutdown took too long, exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     server.close().then(() => process.exit(0), (err: unknown) => {
       log('error while stopping', { error: String(err) });
       process.exit(1);

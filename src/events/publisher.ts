@@ -42,8 +42,9 @@ export class EventPublisher {
       payload: { ...commonPayload(leg), ...event.payload },
     };
     const app = applications.get(leg.connectionId);
-    const url = leg.webhookUrl ?? app?.webhook_event_url ?? null;
-    const failoverUrl = leg.webhookUrl ? leg.webhookFailoverUrl : app?.webhook_event_failover_url ?? null;
+    // An empty URL means none: applications may store "" for an unset failover URL.
+    const url = leg.webhookUrl || app?.webhook_event_url || null;
+    const failoverUrl = (leg.webhookUrl ? leg.webhookFailoverUrl : app?.webhook_event_failover_url) || null;
     const timeoutMs = app?.webhook_timeout_secs ? app.webhook_timeout_secs * 1000 : this.deps.defaultWebhookTimeoutMs;
     this.deps.outbox.enqueue(
       { id: data.id, orderKey: leg.callSessionId, eventType: event.type, callControlId: leg.callControlId, data, url, failoverUrl, timeoutMs },

@@ -88,6 +88,8 @@ interface AttemptRow {
 
 // The oldest unfinished event of each order key. Only a head may be delivered, which is what keeps
 // one key strictly ordered; finished rows (delivered, failed, stored) never hold anything back.
+// This reads every pending row, so it is for start-up and retry wake-ups only; the dispatcher's
+// per-event path uses the indexed lookups (selectHead, selectPendingSince).
 const HEADS = `
   SELECT e.* FROM (
     SELECT order_key, MIN(seq) AS head FROM events WHERE status = 'pending' GROUP BY order_key
@@ -99,7 +101,10 @@ const HEADS = `
  */
 export class OutboxRepository {
   private readonly insertEvent: Statement<[Record<string, unknown>]>;
-  private readonly selectDue: Statement<[number, number], EventRow>;
+  private readonly selectDueKeys: Statement<[number], { order_key: string }>;
+  private readonly selectHead: Statement<[string], EventRow>;
+  private readonly selectPendingSince: Statement<[number], { seq: number; order_key: string }>;
+  private readonly selectLastSeq: Statement<[], { seq: number }>;
   private readonly selectWake: Statement<[number], { wake: number | null }>;
   private readonly insertAttempt: Statement<[Record<string, unknown>]>;
   private readonly bumpAttempts: Statement<[number, string]>;
@@ -118,7 +123,13 @@ export class OutboxRepository {
                           status, attempts, next_attempt_ms, created_ms, finished_ms)
       VALUES (@id, @orderKey, @eventType, @callControlId, @data, @url, @failoverUrl, @timeoutMs,
               @status, 0, @now, @now, @finishedMs)`);
-    this.selectDue = db.prepare(`${HEADS} WHERE e.next_attempt_ms <= ? ORDER BY e.seq LIMIT ?`);
+    this.selectDueKeys = db.prepare(`${HEADS} WHERE e.next_attempt_ms <= ? ORDER BY e.seq`);
+    // Served by events_pending (status, order_key, seq): one index seek, whatever is pending.
+    this.selectHead = db.prepare(`SELECT * FROM events WHERE status = 'pending' AND order_key = ? ORDER BY seq LIMIT 1`);
+    // The unary + keeps SQLite off events_pending (status=?), which would read every pending row;
+    // a rowid range reads only the rows after the cursor.
+    this.selectPendingSince = db.prepare(`SELECT seq, order_key FROM events WHERE seq > ? AND +status = 'pending' ORDER BY seq`);
+    this.selectLastSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM events');
     this.selectWake = db.prepare(`SELECT MIN(next_attempt_ms) AS wake FROM (${HEADS}) WHERE next_attempt_ms > ?`);
     this.insertAttempt = db.prepare(`
       INSERT INTO webhook_attempts (event_id, attempt, url, started_ms, duration_ms, status_code, error, succeeded)
@@ -175,11 +186,30 @@ export class OutboxRepository {
   }
 
   /**
-   * Up to `limit` events whose round is due: the head of each order key whose next attempt time
-   * has come, oldest first. A row with an earlier unfinished row of the same key is never returned.
+   * The order keys whose head (oldest pending event) is due by `nowMs`, oldest head first.
+   * Reads every pending row: meant for start-up and wake-ups, not for each event.
    */
-  nextDue(nowMs: number, limit: number): DueEvent[] {
-    return this.selectDue.all(nowMs, limit).map(toDue);
+  dueKeys(nowMs: number): string[] {
+    return this.selectDueKeys.all(nowMs).map((row) => row.order_key);
+  }
+
+  /**
+   * The oldest pending event of one order key, due or not: the only one of that key that may be
+   * delivered next. One index seek.
+   */
+  head(orderKey: string): DueEvent | undefined {
+    const row = this.selectHead.get(orderKey);
+    return row ? toDue(row) : undefined;
+  }
+
+  /** Pending events with a seq above `afterSeq`, in seq order; reads only those rows. */
+  pendingSince(afterSeq: number): Array<{ seq: number; orderKey: string }> {
+    return this.selectPendingSince.all(afterSeq).map((row) => ({ seq: row.seq, orderKey: row.order_key }));
+  }
+
+  /** The highest seq ever stored (0 if none). Seqs are never reused, so later events are above it. */
+  lastSeq(): number {
+    return this.selectLastSeq.get()?.seq ?? 0;
   }
 
   /**

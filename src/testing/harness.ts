@@ -2,13 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { defaultConfig, type Config } from '../config/config.js';
+import { defaultConfig, type Config, type WebhookDeliveryConfig } from '../config/config.js';
 import { startServer, type ServerOptions, type Switchboard } from '../server.js';
 
 export interface TestSwitchboardOptions extends ServerOptions {
   /** Keep using this data directory (e.g. across a restart); otherwise a fresh temporary one. */
   dataDir?: string;
-  config?: Partial<Config>;
+  config?: Omit<Partial<Config>, 'webhooks'> & { webhooks?: Partial<WebhookDeliveryConfig> };
+}
+
+/** What placing a call returns; fetch the whole call, log included, with `virtualCall(id)`. */
+export interface PlacedCall {
+  id: string;
+  call_control_id: string;
+  state: 'ringing' | 'answered' | 'ended';
 }
 
 export interface VirtualCallData {
@@ -68,7 +75,7 @@ export class TestSwitchboard {
   }
 
   /** A virtual phone calls `to`; the call is routed like any inbound call. */
-  placeCall(from: string, to: string, connectionId?: string): Promise<VirtualCallData> {
+  placeCall(from: string, to: string, connectionId?: string): Promise<PlacedCall> {
     return this.request('POST', '/switchboard/v1/virtual_calls', { from, to, ...(connectionId ? { connection_id: connectionId } : {}) });
   }
 

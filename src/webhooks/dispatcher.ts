@@ -31,6 +31,10 @@ interface AttemptOutcome {
  * (a call leg), many keys in parallel, with failover and back-off. All state lives in the
  * outbox, so a restarted dispatcher carries on where the last one stopped; an event whose
  * attempt was cut short by a crash is sent again (at least once, as with Telnyx).
+ *
+ * Finding work costs O(log n) per event: new events are read by seq from a cursor, and a key's
+ * next event by an index seek when its round ends. The O(pending) heads scan runs only at start,
+ * when the retry timer fires, and after a failed outbox read.
  */
 export class WebhookDispatcher {
   private readonly outbox: OutboxRepository;
@@ -44,6 +48,17 @@ export class WebhookDispatcher {
 
   /** One round in progress per order key; the promise settles after its outcome is stored. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Keys not in flight that may have a due head, longest waiting first. Needed because "due heads
+   * not in flight" has no index: without it, every freed slot would need the heads scan. It is
+   * only a hint about where to look, never about what to send: each key's head is read from the
+   * outbox before launching, so a stale key costs one index seek, and a scan rebuilds the set.
+   */
+  private readonly ready = new Set<string>();
+  /** Every pending event with seq <= this has been routed (into `ready`, in flight, or the scan). */
+  private seenSeq = 0;
+  /** The next pump rebuilds `ready` and the timer from the outbox instead of trusting them. */
+  private rescan = true;
   private running = false;
   private pumpQueued = false;
   private timer: Timer | null = null;
@@ -66,6 +81,7 @@ export class WebhookDispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.rescan = true;
     this.pump();
   }
 
@@ -96,21 +112,45 @@ export class WebhookDispatcher {
   private pump(): void {
     if (!this.running) return;
     try {
-      const free = this.concurrency - this.inFlight.size;
-      if (free > 0) {
-        // Heads of in-flight keys come back too (they are still pending), so ask for enough
-        // rows that skipping them can still fill every free slot.
-        const due = this.outbox.nextDue(this.clock.now(), this.inFlight.size + free);
-        for (const event of due) {
-          if (this.inFlight.size >= this.concurrency) break;
-          if (this.inFlight.has(event.orderKey)) continue;
-          this.launch(event);
-        }
-      }
-      this.armTimer();
+      const now = this.clock.now();
+      if (this.rescan) this.scan(now);
+      else this.collectNew();
+      this.fill(now);
     } catch (err) {
-      // Nothing is lost: the rows stay pending and the next kick, completion or restart retries.
+      // Nothing is lost: the rows stay pending, and the next kick, completion or restart rescans
+      // (a key may have left `ready` before its head could be read).
+      this.rescan = true;
       this.log('webhook dispatcher could not read the outbox', { error: errorText(err) });
+    }
+  }
+
+  /** O(pending): finds every due head (e.g. left by a previous process) and the next retry time. */
+  private scan(now: number): void {
+    this.seenSeq = this.outbox.lastSeq();
+    this.ready.clear();
+    for (const key of this.outbox.dueKeys(now)) if (!this.inFlight.has(key)) this.ready.add(key);
+    this.setTimer(this.outbox.nextWakeMs(now), now);
+    this.rescan = false;
+  }
+
+  /** Routes events enqueued since the last look. A key in flight is skipped: its round's end looks again. */
+  private collectNew(): void {
+    for (const { seq, orderKey } of this.outbox.pendingSince(this.seenSeq)) {
+      this.seenSeq = seq;
+      if (!this.inFlight.has(orderKey)) this.ready.add(orderKey);
+    }
+  }
+
+  /** Launches ready keys whose head is due while slots are free; a head not yet due goes to the timer. */
+  private fill(now: number): void {
+    for (const key of this.ready) {
+      if (this.inFlight.size >= this.concurrency) return;
+      this.ready.delete(key);
+      if (this.inFlight.has(key)) continue;
+      const head = this.outbox.head(key);
+      if (!head) continue;
+      if (head.nextAttemptMs > now) this.wakeAt(head.nextAttemptMs, now);
+      else this.launch(head);
     }
   }
 
@@ -119,26 +159,36 @@ export class WebhookDispatcher {
       .catch((err: unknown) => this.onRoundCrashed(event, err))
       .finally(() => {
         this.inFlight.delete(event.orderKey);
-        // Through kick() so that rounds finishing together share one outbox query.
+        // The key's next event, or this one rescheduled, is read when a slot takes the key.
+        this.ready.add(event.orderKey);
+        // Through kick() so that rounds finishing together share one pump.
         this.kick();
       });
     this.inFlight.set(event.orderKey, task);
   }
 
-  /** Keeps a single timer, set for the earliest future retry among heads not already due. */
-  private armTimer(): void {
-    const now = this.clock.now();
-    const wake = this.outbox.nextWakeMs(now);
-    if (wake === null) {
+  /**
+   * Keeps the single timer at or before `dueMs`. When it fires, a scan launches every head due by
+   * then and re-arms for the earliest later one, so later retries need not be tracked here.
+   */
+  private wakeAt(dueMs: number, now: number): void {
+    if (this.timer && this.timerDueMs !== null && this.timerDueMs <= dueMs) return;
+    this.setTimer(dueMs, now);
+  }
+
+  /** Sets the single timer to `dueMs` (null: none). Only future times: a due head needs a slot, not a timer. */
+  private setTimer(dueMs: number | null, now: number): void {
+    if (dueMs === null) {
       this.cancelTimer();
       return;
     }
-    if (this.timer && this.timerDueMs === wake) return;
+    if (this.timer && this.timerDueMs === dueMs) return;
     this.cancelTimer();
-    this.timerDueMs = wake;
-    this.timer = this.clock.setTimer(wake - now, () => {
+    this.timerDueMs = dueMs;
+    this.timer = this.clock.setTimer(dueMs - now, () => {
       this.timer = null;
       this.timerDueMs = null;
+      this.rescan = true;
       this.pump();
     });
   }

@@ -116,6 +116,9 @@ describe('a whole DTMF call flow through the official SDK', () => {
     const hangup = await verify(client, await receiver.waitForEvent('call.hangup', phone.call_control_id));
     assert.equal(hangup.payload['hangup_cause'], 'originator_cancel');
     assert.equal(hangup.payload['hangup_source'], 'caller');
+    const phoneView = await sb.virtualCall(phone.id);
+    assert.equal(phoneView.hangup_cause, 'originator_cancel', 'the phone knows how its call ended');
+    assert.equal(phoneView.log.at(-1)?.event, 'cancelled');
   });
 
   it('dialling a number nothing answers ends with not_found', async () => {

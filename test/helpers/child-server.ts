@@ -52,17 +52,20 @@ export class ChildServer {
 
   /** SIGKILL: no shutdown code runs, as in a crash. */
   async kill(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGKILL');
     await exited;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+  /** SIGTERM, escalating to SIGKILL if the server has not exited within `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await exited;
+    clearTimeout(timer);
   }
 }
 

@@ -402,6 +402,111 @@ describe('WebhookDispatcher', () => {
     assert.equal(statusOf(later), 'pending');
   });
 
+  it('an event enqueued while its key is in flight or backing off waits its turn', async () => {
+    const d = dispatcher(quick);
+    d.start();
+    const release = gate();
+    receiver.on('/held', async () => { await release.wait; return 200; });
+    receiver.on('/flaky', () => (receiver.at('/flaky').length === 1 ? 500 : 200));
+    const k1 = event('K', '/held');
+    const k2 = event('K', '/flaky');
+    const k3 = event('K', '/a');
+    enqueue(d, k1);
+    await waitFor('k1 in flight', () => receiver.of(k1.id).length === 1);
+    enqueue(d, k2);
+    await sleep(20);
+    assert.equal(receiver.of(k2.id).length, 0, 'held behind the event in flight');
+
+    release.open();
+    await waitFor('k2 backing off', () => attemptsOf(k2).length === 1 && d.inFlightCount === 0);
+    enqueue(d, k3);
+    await sleep(20);
+    assert.equal(receiver.of(k3.id).length, 0, 'held behind the event backing off');
+    assert.equal(clock.pendingCount, 1, 'still the one retry timer');
+
+    clock.advance(100);
+    await waitFor('all delivered', () => [k1, k2, k3].every((e) => statusOf(e) === 'delivered'));
+    assert.deepEqual(receiver.received.map((r) => r.envelope.data.id), [k1.id, k2.id, k2.id, k3.id]);
+    assert.equal(clock.pendingCount, 0);
+  });
+
+  it('with every slot taken, waiting keys take turns and each key stays in order', async () => {
+    const d = dispatcher(undefined, { concurrency: 1 });
+    d.start();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    receiver.on('/k', async () => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await sleep(2);
+      inFlight -= 1;
+      return 200;
+    });
+    const [a1, b1, a2, c1, b2, a3] = ['A', 'B', 'A', 'C', 'B', 'A'].map((k) => event(k, '/k'));
+    enqueue(d, a1!, b1!, a2!, c1!);
+    enqueue(d, b2!, a3!);
+    const all = [a1!, b1!, a2!, c1!, b2!, a3!];
+    await waitFor('all delivered', () => all.every((e) => statusOf(e) === 'delivered'));
+    const order = receiver.received.map((r) => r.envelope.data.id);
+    for (const key of [[a1!, a2!, a3!], [b1!, b2!], [c1!]]) {
+      assert.deepEqual(order.filter((id) => key.some((e) => e.id === id)), key.map((e) => e.id));
+    }
+    assert.equal(order.length, all.length);
+    assert.equal(maxInFlight, 1);
+  });
+
+  it('finds events enqueued without a kick the next time anything kicks it', async () => {
+    const d = dispatcher();
+    d.start();
+    const quiet = event('Q', '/q');
+    outbox.enqueue(quiet, clock.now());
+    await sleep(20);
+    assert.equal(receiver.received.length, 0);
+    const loud = event('L', '/l');
+    enqueue(d, loud);
+    await waitFor('both delivered', () => statusOf(quiet) === 'delivered' && statusOf(loud) === 'delivered');
+  });
+
+  it('rescans after a failed outbox read, so the key it was reading is not lost', async () => {
+    let failNext = false;
+    class FlakyOutbox extends OutboxRepository {
+      override head(orderKey: string) {
+        if (failNext) {
+          failNext = false;
+          throw new Error('disk I/O error');
+        }
+        return super.head(orderKey);
+      }
+    }
+    outbox = new FlakyOutbox(db);
+    const d = dispatcher(undefined, { outbox });
+    d.start();
+    failNext = true;
+    const lost = event('A', '/a');
+    enqueue(d, lost);
+    await waitFor('the failure', () => logs.some((l) => l.msg === 'webhook dispatcher could not read the outbox'));
+    await sleep(20);
+    assert.equal(statusOf(lost), 'pending');
+
+    const next = event('B', '/b');
+    enqueue(d, next);
+    await waitFor('both delivered', () => statusOf(lost) === 'delivered' && statusOf(next) === 'delivered');
+  });
+
+  it('a started dispatcher delivers every key left pending, more keys than slots, each in order', async () => {
+    const keys = ['A', 'B', 'C', 'D', 'E'];
+    const events = [...keys, ...keys].map((k) => event(k, `/${k}`));
+    // Committed with no dispatcher running and no kick, as a previous process would leave them.
+    for (const e of events) outbox.enqueue(e, clock.now());
+    const d = dispatcher(undefined, { concurrency: 2 });
+    d.start();
+    await waitFor('all delivered', () => events.every((e) => statusOf(e) === 'delivered'));
+    for (const k of keys) {
+      assert.deepEqual(receiver.at(`/${k}`).map((r) => r.envelope.data.id), events.filter((e) => e.orderKey === k).map((e) => e.id));
+    }
+    assert.equal(receiver.received.length, events.length);
+    assert.equal(clock.pendingCount, 0);
+  });
+
   it('a restarted dispatcher on the same database delivers what was left pending, exactly once', async () => {
     const policy: RetryPolicy = { maxRounds: 5, baseDelayMs: 60_000, multiplier: 2, maxDelayMs: 60_000 };
     receiver.on('/once-down', () => (receiver.at('/once-down').length === 1 ? 503 : 200));

@@ -57,7 +57,9 @@ describe('OutboxRepository', () => {
     const b = outbox.enqueue(event('A', 'call.answered', null), T0);
     const c = outbox.enqueue(event('B'), T0);
     assert.ok(a < b && b < c);
-    assert.deepEqual(outbox.nextDue(T0, 10).map((e) => e.seq), [a, c]);
+    assert.deepEqual(outbox.dueKeys(T0), ['A', 'B']);
+    assert.equal(outbox.head('A')?.seq, a);
+    assert.equal(outbox.head('B')?.seq, c);
     assert.equal(outbox.pendingCount(), 2);
     const stored = outbox.listRecent(10).find((r) => r.seq === b);
     assert.equal(stored?.status, 'stored');
@@ -67,25 +69,29 @@ describe('OutboxRepository', () => {
   it('keeps the stored data byte for byte', () => {
     const e = event('A');
     outbox.enqueue(e, T0);
-    const [due] = outbox.nextDue(T0, 1);
+    const due = outbox.head('A');
     assert.equal(due?.dataJson, JSON.stringify(e.data));
     assert.deepEqual(outbox.get(e.id)?.data, e.data);
   });
 
-  it('nextDue returns only the head of each order key', () => {
+  it('head is the oldest pending event of its key; dueKeys lists keys by their head\'s age', () => {
     const a1 = event('A');
     const a2 = event('A');
     const b1 = event('B');
     const b2 = event('B');
     for (const e of [a1, b1, a2, b2]) outbox.enqueue(e, T0);
-    assert.deepEqual(outbox.nextDue(T0, 10).map((e) => e.id), [a1.id, b1.id]);
-    assert.deepEqual(outbox.nextDue(T0, 1).map((e) => e.id), [a1.id]);
+    const heads = () => outbox.dueKeys(T0).map((k) => outbox.head(k)?.id);
+    assert.deepEqual(heads(), [a1.id, b1.id]);
 
     outbox.markDelivered(a1.id, T0 + 5);
-    assert.deepEqual(outbox.nextDue(T0, 10).map((e) => e.id), [b1.id, a2.id]);
+    assert.deepEqual(heads(), [b1.id, a2.id]);
 
     outbox.markFailed(b1.id, T0 + 5);
-    assert.deepEqual(outbox.nextDue(T0, 10).map((e) => e.id), [a2.id, b2.id]);
+    assert.deepEqual(heads(), [a2.id, b2.id]);
+    outbox.markDelivered(a2.id, T0 + 5);
+    outbox.markDelivered(b2.id, T0 + 5);
+    assert.deepEqual(outbox.dueKeys(T0), []);
+    assert.equal(outbox.head('A'), undefined);
     assert.equal(outbox.get(b1.id)?.status, 'failed');
     assert.equal(outbox.get(a1.id)?.status, 'delivered');
     assert.equal(outbox.get(a1.id)?.finishedMs, T0 + 5);
@@ -97,8 +103,25 @@ describe('OutboxRepository', () => {
     const b1 = event('B');
     for (const e of [a1, a2, b1]) outbox.enqueue(e, T0);
     outbox.reschedule(a1.id, T0 + 1000);
-    assert.deepEqual(outbox.nextDue(T0 + 999, 10).map((e) => e.id), [b1.id]);
-    assert.deepEqual(outbox.nextDue(T0 + 1000, 10).map((e) => e.id), [a1.id, b1.id]);
+    assert.deepEqual(outbox.dueKeys(T0 + 999), ['B']);
+    assert.deepEqual(outbox.dueKeys(T0 + 1000), ['A', 'B']);
+    // head() ignores time: a2 stays behind a1 even though a2's own time has come.
+    assert.equal(outbox.head('A')?.id, a1.id);
+    assert.equal(outbox.head('A')?.nextAttemptMs, T0 + 1000);
+  });
+
+  it('pendingSince reads pending events after a seq cursor; lastSeq is where the cursor can start', () => {
+    assert.equal(outbox.lastSeq(), 0);
+    const a1 = outbox.enqueue(event('A'), T0);
+    const stored = outbox.enqueue(event('B', 'call.hangup', null), T0);
+    const b1 = outbox.enqueue(event('B'), T0);
+    const a2 = outbox.enqueue(event('A'), T0);
+    assert.equal(outbox.lastSeq(), a2);
+    assert.deepEqual(outbox.pendingSince(0), [{ seq: a1, orderKey: 'A' }, { seq: b1, orderKey: 'B' }, { seq: a2, orderKey: 'A' }]);
+    assert.deepEqual(outbox.pendingSince(stored), [{ seq: b1, orderKey: 'B' }, { seq: a2, orderKey: 'A' }]);
+    outbox.markDelivered(outbox.head('B')?.id ?? '', T0);
+    assert.deepEqual(outbox.pendingSince(a1), [{ seq: a2, orderKey: 'A' }]);
+    assert.deepEqual(outbox.pendingSince(a2), []);
   });
 
   it('nextWakeMs is the earliest future attempt among heads', () => {
@@ -125,7 +148,7 @@ describe('OutboxRepository', () => {
     outbox.enqueue(e, T0);
     outbox.recordAttempt(e.id, { attempt: 1, url: 'http://a/', startedMs: T0, durationMs: 12.4, statusCode: 500, error: null, succeeded: false });
     outbox.recordAttempt(e.id, { attempt: 2, url: 'http://b/', startedMs: T0 + 1, durationMs: 3, statusCode: null, error: 'ECONNREFUSED', succeeded: false });
-    assert.equal(outbox.nextDue(T0, 1)[0]?.attemptCount, 2);
+    assert.equal(outbox.head('A')?.attemptCount, 2);
     const record = outbox.get(e.id);
     assert.deepEqual(record?.attempts, [
       { attempt: 1, url: 'http://a/', startedMs: T0, durationMs: 12, statusCode: 500, error: null, succeeded: false },
@@ -150,7 +173,8 @@ describe('OutboxRepository', () => {
     db.close();
     db = openDatabase(file);
     const reopened = new OutboxRepository(db);
-    assert.deepEqual(reopened.nextDue(T0, 10).map((r) => r.id), [e.id]);
+    assert.deepEqual(reopened.dueKeys(T0), ['A']);
+    assert.equal(reopened.head('A')?.id, e.id);
   });
 });
 

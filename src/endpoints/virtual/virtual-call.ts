@@ -8,7 +8,7 @@ import type { AnswerMode } from '../../store/virtual-phone-repository.js';
 export interface FarEndSignals {
   remoteRinging(callControlId: string): void;
   remoteAnswered(callControlId: string): void;
-  remoteHangup(callControlId: string, reason: 'hangup' | 'busy' | 'rejected'): void;
+  remoteHangup(callControlId: string, reason: 'hangup' | 'busy' | 'rejected'): HangupInfo | null;
   remoteDtmf(callControlId: string, digit: string): void;
 }
 
@@ -140,8 +140,10 @@ export class VirtualCall implements RemoteParty {
     if (this.state === 'ended') return false;
     const wasRinging = this.state === 'ringing';
     this.state = 'ended';
-    this.note(reason === 'hangup' ? (wasRinging ? 'cancelled' : 'hangup') : reason, { by: 'phone' });
-    this.engine.remoteHangup(this.callControlId, reason);
+    const info = this.engine.remoteHangup(this.callControlId, reason);
+    this.hangupCause = info?.cause ?? null;
+    this.note(reason === 'hangup' ? (wasRinging ? 'cancelled' : 'hangup') : reason,
+      { by: 'phone', hangup_cause: this.hangupCause, sip_hangup_cause: info?.sipCause ?? null });
     return true;
   }
 
