@@ -20,13 +20,17 @@ export interface Application {
   updated_at: string;
 }
 
-/** Values Telnyx gives a new application for every field the request leaves out. */
+/**
+ * Values Telnyx gives a new application for every field the request leaves out (the same defaults
+ * the create schema applies; these serve applications from the configuration file).
+ */
 export function applicationDefaults(): Omit<Application, 'id' | 'application_name' | 'webhook_event_url' | 'created_at' | 'updated_at'> {
   return {
     record_type: 'call_control_application',
-    webhook_event_failover_url: null,
+    webhook_event_failover_url: '',
     webhook_timeout_secs: null,
-    webhook_api_version: '2',
+    // Stored as Telnyx defaults it; Switchboard always sends API v2 envelopes either way.
+    webhook_api_version: '1',
     active: true,
     anchorsite_override: 'Latency',
     dtmf_type: 'RFC 2833',
