@@ -6,6 +6,7 @@ import type { Clock, Timer } from '../util/clock.js';
 import type { IdSource } from '../util/ids.js';
 import type { Direction, HangupInfo, LegRecord } from './leg-record.js';
 import type { OutboundRouter, RemoteParty } from './remote-party.js';
+import { causeForSipStatus } from './hangup-causes.js';
 import { canTransition, nextState } from './state-machine.js';
 
 /** A leg while it is alive: its record plus what only exists in memory. */
@@ -165,18 +166,27 @@ export class CallEngine {
     this.toAnswered(live);
   }
 
-  /** The far end hung up, cancelled, rejected or was busy. Returns how the leg ended, or null if it already had. */
-  remoteHangup(callControlId: string, reason: 'hangup' | 'busy' | 'rejected'): HangupInfo | null {
+  /**
+   * The far end hung up (BYE), or the caller gave up before answer (CANCEL). An outgoing call the
+   * callee hangs up before answering is declined (603). Returns how the leg ended, or null if it
+   * already had.
+   */
+  remoteHangup(callControlId: string): HangupInfo | null {
     const live = this.live.get(callControlId);
     if (!live) return null;
     const incoming = live.record.direction === 'incoming';
-    let info: HangupInfo;
-    if (live.record.state === 'answered') info = { cause: 'normal_clearing', source: incoming ? 'caller' : 'callee', sipCause: 'unspecified' };
-    else if (incoming) info = { cause: 'originator_cancel', source: 'caller', sipCause: '487' };
-    else if (reason === 'busy') info = { cause: 'user_busy', source: 'callee', sipCause: '486' };
-    else info = { cause: 'call_rejected', source: 'callee', sipCause: '603' };
-    this.end(live, info);
-    return info;
+    if (live.record.state === 'answered') {
+      return this.end(live, { cause: 'normal_clearing', source: incoming ? 'caller' : 'callee', sipCause: 'unspecified' });
+    }
+    if (incoming) return this.end(live, { cause: 'originator_cancel', source: 'caller', sipCause: '487' });
+    return this.remoteRefused(callControlId, 603);
+  }
+
+  /** The callee refused an outgoing call with a final SIP status (busy, declined, not found …). */
+  remoteRefused(callControlId: string, sipStatus: number): HangupInfo | null {
+    const live = this.live.get(callControlId);
+    if (!live || live.record.direction !== 'outgoing' || live.record.state === 'answered') return null;
+    return this.end(live, { cause: causeForSipStatus(sipStatus), source: 'callee', sipCause: String(sipStatus) });
   }
 
   remoteDtmf(callControlId: string, digit: string): void {
@@ -247,8 +257,8 @@ export class CallEngine {
   }
 
   /** The one way a leg ends: stop its actions, free its timers, store and report the hangup. */
-  private end(live: LiveLeg, info: HangupInfo, tellRemote = false): void {
-    if (live.record.state === 'ended') return;
+  private end(live: LiveLeg, info: HangupInfo, tellRemote = false): HangupInfo {
+    if (live.record.state === 'ended') return info;
     live.gather?.hangup();
     live.ringTimer?.cancel();
     live.timeLimitTimer?.cancel();
@@ -258,6 +268,7 @@ export class CallEngine {
     this.live.delete(live.record.callControlId);
     this.persistAndPublish(live, callEvents.hangup(live.record));
     if (tellRemote) live.remote?.ended(info);
+    return info;
   }
 
   private persistAndPublish(live: LiveLeg, event: BuiltEvent): void {

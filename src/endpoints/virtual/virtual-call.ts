@@ -8,7 +8,8 @@ import type { AnswerMode } from '../../store/virtual-phone-repository.js';
 export interface FarEndSignals {
   remoteRinging(callControlId: string): void;
   remoteAnswered(callControlId: string): void;
-  remoteHangup(callControlId: string, reason: 'hangup' | 'busy' | 'rejected'): HangupInfo | null;
+  remoteHangup(callControlId: string): HangupInfo | null;
+  remoteRefused(callControlId: string, sipStatus: number): HangupInfo | null;
   remoteDtmf(callControlId: string, digit: string): void;
 }
 
@@ -140,7 +141,9 @@ export class VirtualCall implements RemoteParty {
     if (this.state === 'ended') return false;
     const wasRinging = this.state === 'ringing';
     this.state = 'ended';
-    const info = this.engine.remoteHangup(this.callControlId, reason);
+    const info = reason === 'hangup'
+      ? this.engine.remoteHangup(this.callControlId)
+      : this.engine.remoteRefused(this.callControlId, reason === 'busy' ? 486 : 603);
     this.hangupCause = info?.cause ?? null;
     this.note(reason === 'hangup' ? (wasRinging ? 'cancelled' : 'hangup') : reason,
       { by: 'phone', hangup_cause: this.hangupCause, sip_hangup_cause: info?.sipCause ?? null });
