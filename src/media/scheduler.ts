@@ -1,0 +1,258 @@
+import { performance } from 'node:perf_hooks';
+import type { Timer } from '../util/clock.js';
+import { FRAME_MS } from './frame.js';
+
+/** Anything that does 20 ms of media work per tick: an RTP session, a mixer, a player. */
+export interface MediaSession {
+  tick(): void;
+}
+
+/**
+ * Time for the media clock. `now()` must be monotonic (milliseconds, fractions allowed): wall time
+ * can step backwards or forwards under NTP, which would bunch or starve ticks. The engine's
+ * VirtualClock fits this shape, so tests drive the scheduler deterministically.
+ */
+export interface MediaTimeSource {
+  now(): number;
+  setTimer(delayMs: number, fire: () => void): Timer;
+}
+
+export const monotonicTime: MediaTimeSource = {
+  now: () => performance.now(),
+  setTimer(delayMs, fire) {
+    const handle = setTimeout(fire, Math.max(0, delayMs));
+    // Sockets keep the process alive while there are calls; the media clock alone should not.
+    handle.unref();
+    return { cancel: () => clearTimeout(handle) };
+  },
+};
+
+export interface MediaSchedulerOptions {
+  time?: MediaTimeSource;
+  intervalMs?: number;
+  /** Ticks run back to back when the loop was blocked; beyond this many, the rest are skipped. */
+  maxCatchUpTicks?: number;
+  /** A timer that fires this little early still runs the tick; timers have 1 ms granularity. */
+  earlyToleranceMs?: number;
+  /** A session's tick threw. The session stays registered; the other sessions still run. */
+  onError?: (error: unknown, session: MediaSession) => void;
+}
+
+/** Opaque handle returned by register; pass it to unregister. */
+export interface MediaRegistration {
+  readonly session: MediaSession;
+}
+
+interface Entry extends MediaRegistration {
+  index: number;
+  active: boolean;
+}
+
+export interface MediaSchedulerStats {
+  sessions: number;
+  ticks: number;
+  /** Ticks dropped because the loop was further behind than maxCatchUpTicks. */
+  skippedTicks: number;
+  /** Passes that ran more than one tick to catch up. */
+  catchUps: number;
+  errors: number;
+  latenessMeanMs: number;
+  latenessP50Ms: number;
+  latenessP99Ms: number;
+  latenessMaxMs: number;
+  /** Time spent inside one pass over all sessions. */
+  passMeanMs: number;
+  passMaxMs: number;
+}
+
+// Lateness histogram: 0.1 ms buckets up to 100 ms, the last bucket holds everything beyond.
+const HIST_BUCKET_MS = 0.1;
+const HIST_BUCKETS = 1001;
+
+/**
+ * One timer for every media session in the process. Ticks are due on a fixed grid
+ * (start + k × 20 ms) measured on a monotonic clock, so timer lateness never accumulates into
+ * drift; when the event loop stalls, the missed ticks run back to back (bounded) so RTP keeps its
+ * rate. Sessions registered during a pass start on the next one; unregistering is O(1) and safe
+ * from inside a tick.
+ */
+export class MediaScheduler {
+  private readonly time: MediaTimeSource;
+  private readonly interval: number;
+  private readonly maxCatchUp: number;
+  private readonly earlyTolerance: number;
+  private readonly onError: ((error: unknown, session: MediaSession) => void) | undefined;
+  private readonly entries: Entry[] = [];
+  private timer: Timer | null = null;
+  private nextDue = 0;
+  private inPass = false;
+  private firing = false;
+  private halted = false;
+  private removedDuringPass = false;
+
+  private ticks = 0;
+  private skippedTicks = 0;
+  private catchUps = 0;
+  private errors = 0;
+  private latenessSum = 0;
+  private latenessMax = 0;
+  private readonly latenessHist = new Uint32Array(HIST_BUCKETS);
+  private passSum = 0;
+  private passMax = 0;
+
+  constructor(options: MediaSchedulerOptions = {}) {
+    this.time = options.time ?? monotonicTime;
+    this.interval = options.intervalMs ?? FRAME_MS;
+    this.maxCatchUp = Math.max(1, options.maxCatchUpTicks ?? 5);
+    this.earlyTolerance = Math.max(0, options.earlyToleranceMs ?? 1);
+    this.onError = options.onError;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  get running(): boolean {
+    return this.timer !== null;
+  }
+
+  /** Adds a session; the timer starts with the first one so an idle server does not wake up. */
+  register(session: MediaSession): MediaRegistration {
+    const entry: Entry = { session, index: this.entries.length, active: true };
+    this.entries.push(entry);
+    // Inside the timer callback the next timer is set on the way out; starting one here would double it.
+    this.halted = false;
+    if (this.timer === null && !this.firing) this.start();
+    return entry;
+  }
+
+  unregister(registration: MediaRegistration): void {
+    const entry = registration as Entry;
+    if (!entry.active) return;
+    entry.active = false;
+    if (this.inPass) {
+      // Compacting now would move an unvisited entry behind the loop index; do it after the pass.
+      this.removedDuringPass = true;
+      return;
+    }
+    this.removeAt(entry.index);
+    if (this.entries.length === 0 && !this.firing) this.stop();
+  }
+
+  stats(): MediaSchedulerStats {
+    const n = this.ticks;
+    return {
+      sessions: this.entries.length,
+      ticks: n,
+      skippedTicks: this.skippedTicks,
+      catchUps: this.catchUps,
+      errors: this.errors,
+      latenessMeanMs: n > 0 ? this.latenessSum / n : 0,
+      latenessP50Ms: this.percentile(0.5),
+      latenessP99Ms: this.percentile(0.99),
+      latenessMaxMs: this.latenessMax,
+      passMeanMs: n > 0 ? this.passSum / n : 0,
+      passMaxMs: this.passMax,
+    };
+  }
+
+  /** Stops the timer; sessions stay registered and a later register() starts it again. */
+  stop(): void {
+    this.halted = true;
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  private start(): void {
+    this.halted = false;
+    this.nextDue = this.time.now() + this.interval;
+    this.timer = this.time.setTimer(this.interval, this.onTimer);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.firing = true;
+    try {
+      this.fire();
+    } finally {
+      this.firing = false;
+    }
+    if (this.entries.length > 0 && !this.halted) {
+      this.timer = this.time.setTimer(Math.max(0, this.nextDue - this.time.now()), this.onTimer);
+    }
+  };
+
+  private fire(): void {
+    const now = this.time.now();
+    if (now + this.earlyTolerance >= this.nextDue) {
+      let due = Math.floor((now + this.earlyTolerance - this.nextDue) / this.interval) + 1;
+      if (due > this.maxCatchUp) {
+        this.skippedTicks += due - this.maxCatchUp;
+        this.nextDue += (due - this.maxCatchUp) * this.interval;
+        due = this.maxCatchUp;
+      }
+      if (due > 1) this.catchUps++;
+      for (let i = 0; i < due; i++) {
+        this.recordLateness(now - this.nextDue);
+        this.runPass();
+        this.nextDue += this.interval;
+      }
+    }
+  }
+
+  private runPass(): void {
+    const started = this.time.now();
+    this.inPass = true;
+    const count = this.entries.length;
+    for (let i = 0; i < count; i++) {
+      const entry = this.entries[i];
+      if (entry === undefined || !entry.active) continue;
+      try {
+        entry.session.tick();
+      } catch (error) {
+        this.errors++;
+        this.onError?.(error, entry.session);
+      }
+    }
+    this.inPass = false;
+    if (this.removedDuringPass) this.compact();
+    this.ticks++;
+    const took = this.time.now() - started;
+    this.passSum += took;
+    if (took > this.passMax) this.passMax = took;
+  }
+
+  private compact(): void {
+    this.removedDuringPass = false;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      if (!(this.entries[i] as Entry).active) this.removeAt(i);
+    }
+  }
+
+  /** Swap-remove: O(1), order of ticking within a pass is not significant. */
+  private removeAt(index: number): void {
+    const last = this.entries.pop();
+    if (last === undefined || index >= this.entries.length) return;
+    this.entries[index] = last;
+    last.index = index;
+  }
+
+  private recordLateness(ms: number): void {
+    const late = Math.max(0, ms);
+    this.latenessSum += late;
+    if (late > this.latenessMax) this.latenessMax = late;
+    const bucket = Math.min(HIST_BUCKETS - 1, Math.floor(late / HIST_BUCKET_MS));
+    this.latenessHist[bucket] = (this.latenessHist[bucket] as number) + 1;
+  }
+
+  private percentile(q: number): number {
+    const target = Math.ceil(this.ticks * q);
+    if (target === 0) return 0;
+    let seen = 0;
+    for (let i = 0; i < HIST_BUCKETS; i++) {
+      seen += this.latenessHist[i] as number;
+      if (seen >= target) return (i + 1) * HIST_BUCKET_MS;
+    }
+    return this.latenessMax;
+  }
+}
