@@ -1,4 +1,5 @@
 import type { Clock } from '../../util/clock.js';
+import { newTag } from './ids.js';
 import { createResponse } from './message.js';
 import type { SipRequest, SipResponse } from './message.js';
 import type { ClientTransaction, ClientTransactionUser } from './transaction/client-transaction.js';
@@ -59,9 +60,13 @@ export interface UaCore {
   unregisterDialog(key: string, owner: DialogOwner): void;
 }
 
-/** A response to `request` through `tx`, with the UA's standard headers. */
+/**
+ * A response through `tx` with the UA's standard headers. A request without a To tag gets one,
+ * the same for every response of the transaction (§8.2.6.2).
+ */
 export function reply(core: UaCore, tx: ServerTransaction, status: number, extra: Array<[string, string]> = []): void {
-  tx.respond(createResponse(tx.request, status, { toTag: tx.toTag ?? undefined, headers: [...core.standardHeaders(), ...extra] }));
+  tx.toTag ??= newTag();
+  tx.respond(createResponse(tx.request, status, { toTag: tx.toTag, headers: [...core.standardHeaders(), ...extra] }));
 }
 
 /** 405 for methods SIP defines but we do not implement, 501 for the rest, both with Allow. */
