@@ -297,6 +297,21 @@ describe('INVITE server transaction', () => {
     assert.deepEqual(h.seen.requests.map(([r, tx]) => [r.method, tx === null]), [['INVITE', false], ['ACK', true]]);
   });
 
+  it('absorbs an INVITE retransmitted after its 2xx for 64*T1 (RFC 6026); a late CANCEL gets 200', () => {
+    const h = setup('UDP');
+    const invite = request('INVITE', 'z9hG4bKs8');
+    h.layer.receive({ message: invite, source: h.source });
+    h.seen.requests[0]?.[1]?.respond(createResponse(invite, 200, { toTag: 'b1' }));
+    h.layer.receive({ message: request('INVITE', 'z9hG4bKs8'), source: h.source });
+    assert.equal(h.seen.requests.length, 1, 'not a new call');
+    h.layer.receive({ message: request('CANCEL', 'z9hG4bKs8'), source: h.source });
+    const cancelOk = h.sender.sent.find((s) => s.message.kind === 'response' && s.message.cseq().method === 'CANCEL')?.message;
+    assert.ok(cancelOk?.kind === 'response' && cancelOk.status === 200, 'CANCEL after the 2xx still matches');
+    h.clock.advance(32_000);
+    h.layer.receive({ message: request('INVITE', 'z9hG4bKs8'), source: h.source });
+    assert.equal(h.seen.requests.length, 2);
+  });
+
   it('answers CANCEL with 200 and the INVITE with 487, same To tag', () => {
     const h = setup('UDP');
     const invite = request('INVITE', 'z9hG4bKs6');

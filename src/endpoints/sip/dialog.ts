@@ -59,8 +59,11 @@ export class Dialog {
     this.state = state;
   }
 
-  /** §12.1.1: the UAS side, from the INVITE and our 2xx (or tagged 1xx, for an early dialog). */
-  static asUas(invite: SipRequest, response: SipResponse, localContact: string): Dialog {
+  /**
+   * §12.1.1: the UAS side, from the INVITE and our 2xx (or tagged 1xx, for an early dialog).
+   * `fallbackTarget` stands in for a missing Contact (RFC 2543 peers): usually the packet source.
+   */
+  static asUas(invite: SipRequest, response: SipResponse, localContact: string, fallbackTarget?: string): Dialog {
     const id: DialogId = { callId: invite.callId(), localTag: response.toTag() ?? '', remoteTag: invite.fromTag() ?? '' };
     return new Dialog(
       id,
@@ -68,7 +71,7 @@ export class Dialog {
       invite.headers.get('from') ?? '',
       localContact,
       routeValues(invite),
-      targetOf(invite) ?? invite.uri,
+      targetOf(invite) ?? fallbackTarget ?? invite.uri,
       null,
       invite.cseq().seq,
       response.status < 200 ? 'early' : 'confirmed',

@@ -9,6 +9,7 @@ import type { SessionHooks } from './session.js';
 import type { ServerTransaction } from './transaction/server-transaction.js';
 import type { SipAddress } from './transport.js';
 import { bodyOf } from './ua-core.js';
+import { hostReference } from './uri.js';
 import type { CallEndInfo, SessionBody, UaCore } from './ua-core.js';
 
 export type SipIncomingCallEvents = {
@@ -78,7 +79,8 @@ export class SipIncomingCall extends TypedEmitter<SipIncomingCallEvents> {
     const contact = this.core.contact(this.source.protocol);
     const response = this.response(200, answer, headers);
     this.tx.respond(response);
-    const dialog = Dialog.asUas(this.request, response, contact);
+    const transport = this.source.protocol === 'TCP' ? ';transport=tcp' : '';
+    const dialog = Dialog.asUas(this.request, response, contact, `sip:${hostReference(this.source.host)}:${this.source.port}${transport}`);
     this.session = new DialogSession(this.core, dialog, this.source.protocol, this.hooks(), answer ?? null);
     this.state = 'accepted';
     this.session.awaitAck(response, this.tx.destination, (ack) => {

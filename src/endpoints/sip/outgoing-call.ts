@@ -88,7 +88,9 @@ export class SipOutgoingCall extends TypedEmitter<SipOutgoingCallEvents> {
     const requestUri = parseUri(options.requestUri ?? options.to);
     const transportParam = requestUri.kind === 'sip' ? requestUri.params.get('transport')?.toUpperCase() : undefined;
     this.protocol = options.transport ?? (transportParam === 'TCP' ? 'TCP' : 'UDP');
-    this.destination = options.proxy ? { protocol: this.protocol, ...options.proxy } : core.destinationFor(requestUri, this.protocol);
+    const destination = options.proxy ? { protocol: this.protocol, ...options.proxy } : core.destinationFor(requestUri, this.protocol);
+    if (!destination) throw new Error(`cannot send an INVITE to a ${requestUri.kind === 'other' ? requestUri.scheme : requestUri.kind}: URI without a proxy`);
+    this.destination = destination;
     this.callId = options.callId ?? newCallId(this.destination.host);
     this.invite = this.buildInvite(options.requestUri ?? options.to);
   }

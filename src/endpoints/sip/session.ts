@@ -53,7 +53,8 @@ export class DialogSession implements DialogOwner {
     return this.twoXx?.active ?? false;
   }
 
-  private get destination(): SipAddress {
+  /** Null when the peer's target is not a SIP URI: requests are then not sent at all. */
+  private get destination(): SipAddress | null {
     return this.core.destinationFor(this.dialog.nextHop(), this.protocol);
   }
 
@@ -86,12 +87,14 @@ export class DialogSession implements DialogOwner {
   sendAck(inviteSeq: number, body?: SessionBody): void {
     const init = body ? { body: body.body, contentType: body.contentType } : {};
     this.lastAck = this.dialog.createAck(inviteSeq, { ...init, headers: this.core.standardHeaders().filter(([n]) => n !== 'Allow') });
-    this.core.sendAck(this.lastAck, this.destination);
+    const destination = this.destination;
+    if (destination) this.core.sendAck(this.lastAck, destination);
   }
 
   /** A retransmitted 2xx: the ACK got lost, send it again. */
   handleStray2xx(response: SipResponse): void {
-    if (this.lastAck && response.cseq().seq === this.lastAck.cseq().seq) this.core.sendAck(this.lastAck, this.destination);
+    const destination = this.destination;
+    if (this.lastAck && destination && response.cseq().seq === this.lastAck.cseq().seq) this.core.sendAck(this.lastAck, destination);
   }
 
   handleRequest(request: SipRequest, tx: ServerTransaction): void {
@@ -129,13 +132,17 @@ export class DialogSession implements DialogOwner {
   /** Sends INFO (e.g. DTMF as application/dtmf-relay); the result is not awaited. */
   sendInfo(body: SessionBody): void {
     if (this.closed) return;
+    const destination = this.destination;
+    if (!destination) return;
     const info = this.dialog.createRequest('INFO', { body: body.body, contentType: body.contentType, headers: this.core.standardHeaders() });
-    this.core.sendRequest(info, this.destination, { onResponse: () => undefined });
+    this.core.sendRequest(info, destination, { onResponse: () => undefined });
   }
 
   /** Sends a re-INVITE with a new offer; 491 at once if another one is in progress (§14.1). */
   reinvite(offer: SessionBody, done: (result: ReinviteResult) => void): void {
     if (this.closed || this.reinviting || this.twoXx?.active) return done({ ok: false, status: 491 });
+    const destination = this.destination;
+    if (!destination) return done({ ok: false, status: 416 });
     this.reinviting = true;
     const request = this.dialog.createRequest('INVITE', { body: offer.body, contentType: offer.contentType, headers: this.core.standardHeaders() });
     const finish = (result: ReinviteResult): void => {
@@ -144,7 +151,7 @@ export class DialogSession implements DialogOwner {
       // §14.1: a 481 or 408 to a re-INVITE ends the dialog.
       if (!result.ok && (result.status === 481 || result.status === 408)) this.bye();
     };
-    this.core.sendRequest(request, this.destination, {
+    this.core.sendRequest(request, destination, {
       onResponse: (res) => {
         if (res.status < 200) return;
         if (res.status >= 300) return finish({ ok: false, status: res.status });
@@ -187,8 +194,10 @@ export class DialogSession implements DialogOwner {
   }
 
   private sendBye(): void {
+    const destination = this.destination;
+    if (!destination) return;
     const bye = this.dialog.createRequest('BYE', { headers: this.core.standardHeaders().filter(([n]) => n !== 'Allow') });
-    this.core.sendRequest(bye, this.destination, { onResponse: () => undefined });
+    this.core.sendRequest(bye, destination, { onResponse: () => undefined });
   }
 
   private close(info: CallEndInfo): void {

@@ -143,7 +143,8 @@ export class SipTransport implements SipSender {
       validateMessage(message);
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
-      const headers = message?.kind === 'request' ? message.headers : message ? undefined : err.requestHeaders;
+      // Parsed but invalid: answer requests only. Unparseable: whatever headers the parser saved.
+      const headers = message ? (message.kind === 'request' ? message.headers : undefined) : err.requestHeaders;
       this.reject(err, headers, source);
       return;
     }

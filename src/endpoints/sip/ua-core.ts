@@ -52,8 +52,8 @@ export interface UaCore {
   sendMessage(message: SipResponse, destination: SipAddress): void;
   /** Our Contact header value for a transport. */
   contact(protocol: TransportProtocol): string;
-  /** Where to send a request for `uri` (no RFC 3263 DNS: host and port as written). */
-  destinationFor(uri: Uri, fallback: TransportProtocol): SipAddress;
+  /** Where to send a request for `uri` (no RFC 3263 DNS: host and port as written); null if not a SIP URI. */
+  destinationFor(uri: Uri, fallback: TransportProtocol): SipAddress | null;
   /** User-Agent and Allow, added to requests and responses we originate. */
   standardHeaders(): Array<[string, string]>;
   registerDialog(key: string, owner: DialogOwner): void;

@@ -223,8 +223,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
  * Host, port and transport from the URI itself. RFC 3263 (NAPTR/SRV) is not implemented: names
  * are resolved by the operating system when sending.
  */
-export function destinationFor(uri: Uri, fallback: TransportProtocol): SipAddress {
-  if (uri.kind !== 'sip') throw new Error(`cannot route to a ${uri.scheme}: URI`);
+export function destinationFor(uri: Uri, fallback: TransportProtocol): SipAddress | null {
+  if (uri.kind !== 'sip') return null;
   const transport = uri.params.get('transport')?.toLowerCase();
   const protocol: TransportProtocol = transport === 'tcp' ? 'TCP' : transport === 'udp' ? 'UDP' : fallback;
   const maddr = uri.params.get('maddr');

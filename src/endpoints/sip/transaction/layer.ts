@@ -1,4 +1,4 @@
-import type { Clock } from '../../../util/clock.js';
+import type { Clock, Timer } from '../../../util/clock.js';
 import { sentByKey, viaBranch } from '../headers/via.js';
 import { newTag } from '../ids.js';
 import { createResponse } from '../message.js';
@@ -36,6 +36,8 @@ export class TransactionLayer {
   readonly timers: SipTimers;
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
+  /** INVITE server transactions that ended with a 2xx, remembered for 64*T1 (see below). */
+  private readonly accepted = new Map<string, Timer>();
 
   constructor(private readonly options: TransactionLayerOptions) {
     this.timers = resolveTimers(options.timers);
@@ -83,6 +85,9 @@ export class TransactionLayer {
       existing.receive(message);
       return;
     }
+    // RFC 6026 §8.7: a retransmitted INVITE after our 2xx is not a new call; the UAS core is
+    // already retransmitting the 2xx.
+    if (message.method === 'INVITE' && this.accepted.has(key)) return;
     if (message.method === 'ACK') {
       this.options.user.onRequest(message, null, source);
       return;
@@ -101,6 +106,7 @@ export class TransactionLayer {
       timers: this.timers,
       onTerminated: (done) => {
         if (this.servers.get(key) === done) this.servers.delete(key);
+        if (done.kind === 'invite' && done.answered && (done.response?.status ?? 0) < 300) this.remember(key);
       },
       ...(this.options.onIgnored ? { onIgnored: this.options.onIgnored } : {}),
     });
@@ -109,11 +115,18 @@ export class TransactionLayer {
     return tx;
   }
 
+  private remember(key: string): void {
+    this.accepted.get(key)?.cancel();
+    this.accepted.set(key, this.options.clock.setTimer(64 * this.timers.T1, () => this.accepted.delete(key)));
+  }
+
   /** §9.2: CANCEL matches the INVITE server transaction with the same branch and sent-by. */
   private cancel(cancel: SipRequest, cancelTx: ServerTransaction): void {
-    const invite = this.servers.get(serverKey(cancel, 'INVITE'));
+    const inviteKey = serverKey(cancel, 'INVITE');
+    const invite = this.servers.get(inviteKey);
     if (!invite || invite.kind !== 'invite') {
-      cancelTx.respond(createResponse(cancel, 481, { toTag: newTag() }));
+      // Already answered with 2xx: the CANCEL is too late but did match (§9.2).
+      cancelTx.respond(createResponse(cancel, this.accepted.has(inviteKey) ? 200 : 481, { toTag: newTag() }));
       return;
     }
     const toTag = invite.toTag ?? newTag();
