@@ -11,9 +11,12 @@ import { registerWebhookDeliveryRoutes } from './api/routes/webhook-deliveries.j
 import { createRequestValidator } from './api/schemas/index.js';
 import { clientStateActions } from './actions/client-state.js';
 import { CallEngine } from './calls/call-engine.js';
+import { firstRouter } from './calls/remote-party.js';
 import { CommandRouter } from './calls/command-router.js';
 import type { Config } from './config/config.js';
+import { SipEndpoint } from './endpoints/sip-legs/sip-endpoint.js';
 import { VirtualPhones } from './endpoints/virtual/virtual-phones.js';
+import { MediaScheduler } from './media/scheduler.js';
 import { EventPublisher } from './events/publisher.js';
 import { ApplicationRepository } from './store/application-repository.js';
 import { CommandRepository } from './store/command-repository.js';
@@ -53,6 +56,9 @@ export interface Switchboard {
   readonly engine: CallEngine;
   readonly phones: VirtualPhones;
   readonly publisher: EventPublisher;
+  /** Null when SIP is disabled. */
+  readonly sip: SipEndpoint | null;
+  readonly scheduler: MediaScheduler;
   close(): Promise<void>;
 }
 
@@ -96,8 +102,20 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     outbox, delivery: dispatcher, applications, clock, ids, defaultWebhookTimeoutMs: config.webhooks.defaultTimeoutMs,
   });
   const phones = new VirtualPhones(new VirtualPhoneRepository(db), clock, ids);
-  const engine = new CallEngine({ legs, publisher, clock, ids, outbound: phones });
+  const scheduler = new MediaScheduler({ onError: (error) => log('media tick failed', { error: String(error) }) });
+  let sip: SipEndpoint | null = null;
+  if (config.sip.enabled) {
+    try {
+      sip = await SipEndpoint.start({ config: config.sip, numbers, scheduler, log, userAgent: 'Switchboard' });
+    } catch (err) {
+      await dispatcher.stop();
+      db.close();
+      throw err;
+    }
+  }
+  const engine = new CallEngine({ legs, publisher, clock, ids, outbound: sip ? firstRouter(phones, sip) : phones });
   phones.bind(engine);
+  sip?.bind(engine);
   const recovered = engine.recoverAfterRestart();
   if (recovered > 0) log('ended calls left alive by the previous run', { count: recovered });
   dispatcher.start();
@@ -122,6 +140,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     address = await http.listen({ host: config.host, port: config.port });
   } catch (err) {
     clearInterval(pruneTimer);
+    engine.close();
+    await sip?.stop();
+    scheduler.stop();
     await dispatcher.stop();
     db.close();
     throw err;
@@ -134,6 +155,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(pruneTimer);
       await http.close();
       engine.close();
+      await sip?.stop();
+      scheduler.stop();
       await dispatcher.stop();
       closeDb(db);
     })();
@@ -141,7 +164,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   };
 
   return {
-    url, apiKeys, publicKey: signer.publicKey, http, engine, phones, publisher, close,
+    url, apiKeys, publicKey: signer.publicKey, http, engine, phones, publisher, sip, scheduler, close,
     generated: { apiKey: generatedApiKey, signingKeyCreated: signingKey.created },
   };
 }

@@ -23,7 +23,7 @@ export function callControlActions(engine: CallEngine): Record<string, CallActio
     send_dtmf: {
       precondition: 'answered',
       run: ({ leg, body }) => {
-        engine.sendDtmf(leg.callControlId, String(body['digits']));
+        engine.sendDtmf(leg.callControlId, String(body['digits']), Number(body['duration_millis'] ?? 250));
         return { ...ok };
       },
     },

@@ -124,8 +124,8 @@ export class CallEngine {
     this.end(live, info, true);
   }
 
-  sendDtmf(callControlId: string, digits: string): void {
-    this.mustLive(callControlId).remote?.dtmf(digits);
+  sendDtmf(callControlId: string, digits: string, durationMs: number): void {
+    this.mustLive(callControlId).remote?.dtmf(digits, durationMs);
   }
 
   /** Starts a gather; a running one is stopped first and so ends `cancelled`. */

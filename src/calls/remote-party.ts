@@ -12,11 +12,33 @@ export interface RemoteParty {
   answered(): void;
   /** Switchboard ended the call (application hangup, timer, shutdown). */
   ended(info: HangupInfo): void;
-  /** The application sends DTMF towards the far end. */
-  dtmf(digits: string): void;
+  /** The application sends DTMF towards the far end, each digit lasting `durationMs`. */
+  dtmf(digits: string, durationMs: number): void;
+}
+
+/** What a far end may report to the engine, each call keyed by the leg's call_control_id. */
+export interface FarEndSignals {
+  remoteRinging(callControlId: string): void;
+  remoteAnswered(callControlId: string): void;
+  remoteHangup(callControlId: string): HangupInfo | null;
+  remoteRefused(callControlId: string, sipStatus: number): HangupInfo | null;
+  remoteDtmf(callControlId: string, digit: string): void;
 }
 
 /** Finds the far end for an outbound dial; null when nothing answers to that address. */
 export interface OutboundRouter {
   route(to: string, from: string, callControlId: string): RemoteParty | null;
+}
+
+/** Asks each router in turn; the first that knows the address takes the call. */
+export function firstRouter(...routers: readonly OutboundRouter[]): OutboundRouter {
+  return {
+    route(to, from, callControlId) {
+      for (const router of routers) {
+        const remote = router.route(to, from, callControlId);
+        if (remote) return remote;
+      }
+      return null;
+    },
+  };
 }

@@ -22,6 +22,9 @@ async function main(): Promise<void> {
 
   const lines = [
     `Switchboard is listening on ${server.url} (data in ${config.dataDir})`,
+    server.sip
+      ? `SIP on ${server.sip.advertisedHost}:${server.sip.port('UDP')} (UDP) and :${server.sip.port('TCP')} (TCP), RTP ports ${config.sip.rtpPortMin}-${config.sip.rtpPortMax}`
+      : 'SIP is disabled',
     '',
     'Point any Telnyx SDK at it with:',
     `  TELNYX_BASE_URL=${server.url}/v2`,

@@ -20,6 +20,38 @@ export interface WebhookDeliveryConfig {
   defaultTimeoutMs: number;
 }
 
+/** A SIP trunk that E.164 numbers are dialled through. */
+export interface SipGatewayConfig {
+  host: string;
+  /** Default 5060. */
+  port?: number;
+  /** Default udp. */
+  transport?: 'udp' | 'tcp';
+  /** Digest credentials, when the trunk challenges. */
+  username?: string;
+  password?: string;
+  /** Host part of the Request-URI and To (`sip:+1555…@domain`); defaults to `host`. */
+  domain?: string;
+}
+
+export interface SipConfig {
+  enabled: boolean;
+  /** Address the SIP and RTP sockets bind to. */
+  host: string;
+  /** Address written in Via, Contact and SDP; by default the bound address, or the first external IPv4. */
+  advertisedHost: string | null;
+  /** UDP and TCP port; 0 picks free ports (tests). */
+  port: number;
+  /** RTP ports, one per leg, taken from this range. */
+  rtpPortMin: number;
+  rtpPortMax: number;
+  gateway: SipGatewayConfig | null;
+  /** When set, incoming INVITEs must carry digest credentials of one of these users. */
+  inboundAuth: { realm: string; users: Record<string, string> } | null;
+  /** Listen for DTMF tones in the audio as well as RFC 4733 events. */
+  inbandDtmf: boolean;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -32,6 +64,7 @@ export interface Config {
   webhooks: WebhookDeliveryConfig;
   /** Where the API can be reached, for the hints printed at start (defaults to http://host:port). */
   publicBaseUrl: string | null;
+  sip: SipConfig;
 }
 
 export const defaultConfig: Config = {
@@ -43,6 +76,17 @@ export const defaultConfig: Config = {
   numbers: {},
   webhooks: { maxRounds: 6, baseDelayMs: 1000, maxDelayMs: 30_000, defaultTimeoutMs: 10_000 },
   publicBaseUrl: null,
+  sip: {
+    enabled: true,
+    host: '0.0.0.0',
+    advertisedHost: null,
+    port: 5060,
+    rtpPortMin: 10000,
+    rtpPortMax: 20000,
+    gateway: null,
+    inboundAuth: null,
+    inbandDtmf: true,
+  },
 };
 
 export class ConfigError extends Error {}
@@ -53,7 +97,7 @@ type Env = Record<string, string | undefined>;
  * Configuration = defaults, then the JSON file (SWITCHBOARD_CONFIG, or ./switchboard.json when present),
  * then environment variables, then explicit overrides (used by the in-process harness).
  */
-export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = {}): Config {
   const file = env['SWITCHBOARD_CONFIG'] ?? (existsSync('switchboard.json') ? 'switchboard.json' : undefined);
   const fromFile = file ? readConfigFile(resolve(file)) : {};
   const fromEnv: Partial<Config> = {};
@@ -68,9 +112,30 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     ...fromEnv,
     ...overrides,
     webhooks: { ...defaultConfig.webhooks, ...fromFile.webhooks, ...overrides.webhooks },
+    sip: { ...defaultConfig.sip, ...fromFile.sip, ...sipFromEnv(env), ...overrides.sip },
   };
   validateConfig(merged);
   return merged;
+}
+
+/** Like Config, with the nested sections partial. */
+export type ConfigOverrides = Omit<Partial<Config>, 'webhooks' | 'sip'> & { webhooks?: Partial<WebhookDeliveryConfig>; sip?: Partial<SipConfig> };
+
+function sipFromEnv(env: Env): Partial<SipConfig> {
+  const sip: Partial<SipConfig> = {};
+  const enabled = env['SWITCHBOARD_SIP'];
+  if (enabled) sip.enabled = !['0', 'off', 'false', 'no'].includes(enabled.toLowerCase());
+  if (env['SWITCHBOARD_SIP_HOST']) sip.host = env['SWITCHBOARD_SIP_HOST'];
+  if (env['SWITCHBOARD_SIP_ADVERTISED_HOST']) sip.advertisedHost = env['SWITCHBOARD_SIP_ADVERTISED_HOST'];
+  if (env['SWITCHBOARD_SIP_PORT']) sip.port = parsePort(env['SWITCHBOARD_SIP_PORT']);
+  const range = env['SWITCHBOARD_RTP_PORTS'];
+  if (range) {
+    const match = /^(\d+)-(\d+)$/.exec(range.trim());
+    if (!match) throw new ConfigError(`SWITCHBOARD_RTP_PORTS must look like 10000-20000: ${range}`);
+    sip.rtpPortMin = parsePort(match[1] as string);
+    sip.rtpPortMax = parsePort(match[2] as string);
+  }
+  return sip;
 }
 
 function parsePort(text: string): number {
@@ -102,5 +167,26 @@ function validateConfig(config: Config): void {
   }
   for (const [number, appId] of Object.entries(config.numbers)) {
     if (typeof appId !== 'string') throw new ConfigError(`number ${number} must map to an application id`);
+  }
+  validateSip(config.sip);
+}
+
+function validateSip(sip: SipConfig): void {
+  const isPort = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 65535;
+  if (!isPort(sip.port)) throw new ConfigError(`sip.port must be a port number: ${sip.port}`);
+  if (!isPort(sip.rtpPortMin) || !isPort(sip.rtpPortMax) || sip.rtpPortMin < 1024 || sip.rtpPortMin >= sip.rtpPortMax) {
+    throw new ConfigError(`sip RTP port range must satisfy 1024 <= rtpPortMin < rtpPortMax <= 65535: ${sip.rtpPortMin}-${sip.rtpPortMax}`);
+  }
+  const gateway = sip.gateway;
+  if (gateway) {
+    if (typeof gateway.host !== 'string' || gateway.host === '') throw new ConfigError('sip.gateway.host is required');
+    if (!isPort(gateway.port ?? 5060)) throw new ConfigError(`sip.gateway.port must be a port number: ${gateway.port}`);
+    if (gateway.transport !== undefined && gateway.transport !== 'udp' && gateway.transport !== 'tcp') {
+      throw new ConfigError(`sip.gateway.transport must be udp or tcp: ${String(gateway.transport)}`);
+    }
+  }
+  const auth = sip.inboundAuth;
+  if (auth && (typeof auth.realm !== 'string' || typeof auth.users !== 'object' || auth.users === null)) {
+    throw new ConfigError('sip.inboundAuth needs a realm and a users object (user name → password)');
   }
 }

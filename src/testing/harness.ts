@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { defaultConfig, type Config, type WebhookDeliveryConfig } from '../config/config.js';
+import { defaultConfig, type Config, type ConfigOverrides } from '../config/config.js';
 import { startServer, type ServerOptions, type Switchboard } from '../server.js';
 
 export interface TestSwitchboardOptions extends ServerOptions {
   /** Keep using this data directory (e.g. across a restart); otherwise a fresh temporary one. */
   dataDir?: string;
-  config?: Omit<Partial<Config>, 'webhooks'> & { webhooks?: Partial<WebhookDeliveryConfig> };
+  /** SIP is off unless `config.sip` turns it on (then on free ports by default). */
+  config?: ConfigOverrides;
 }
 
 /** What placing a call returns; fetch the whole call, log included, with `virtualCall(id)`. */
@@ -47,6 +48,9 @@ export class TestSwitchboard {
       apiKeys: [`KEY${randomBytes(16).toString('hex')}`],
       ...options.config,
       webhooks: { ...defaultConfig.webhooks, baseDelayMs: 200, maxDelayMs: 1000, ...options.config?.webhooks },
+      sip: options.config?.sip
+        ? { ...defaultConfig.sip, host: '127.0.0.1', port: 0, ...options.config.sip }
+        : { ...defaultConfig.sip, enabled: false },
     };
     const server = await startServer(config, options);
     return new TestSwitchboard(server, dataDir, ownsDataDir);

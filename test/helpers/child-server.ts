@@ -23,7 +23,8 @@ export class ChildServer {
   static async start(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildServer> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts'], {
       cwd: repoRoot,
-      env: { ...process.env, ...env },
+      // SIP on free loopback ports, so parallel servers do not contend for 5060.
+      env: { ...process.env, SWITCHBOARD_SIP_HOST: '127.0.0.1', SWITCHBOARD_SIP_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output: string[] = [];

@@ -128,6 +128,12 @@ describe('TelephoneEventReceiver', () => {
     assert.deepEqual(h.digits, ['4:100']);
   });
 
+  it('takes an unseen older timestamp after the last press ended as a new press', () => {
+    const h = harness();
+    h.feed([...press(5000, 4), ...press(1000, 2), [5000, 4, 800, true]]);
+    assert.deepEqual(h.digits, ['4:100', '2:100']);
+  });
+
   it('handles timestamps that wrap around 2^32', () => {
     const h = harness();
     h.feed([...press(0xffffff00, 1), ...press(0x00000100, 2), [0xffffff00, 1, 800, true]]);

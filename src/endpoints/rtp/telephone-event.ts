@@ -148,7 +148,10 @@ export class TelephoneEventReceiver {
       if (ev.end) this.finish();
       return;
     }
-    if (this.wasEnded(timestamp) || timestampBefore(timestamp, this.newestTimestamp)) {
+    // While a key is down, an older timestamp is a straggler of an earlier press. Once it is up,
+    // an unseen older timestamp is a new press from a sender that restarted its timestamps
+    // (replayed captures do this); retransmitted ends are caught by the ended history.
+    if (this.wasEnded(timestamp) || (this.active && timestampBefore(timestamp, this.newestTimestamp))) {
       this.counters.ignoredPackets++;
       return;
     }

@@ -1,17 +1,8 @@
 import type { HangupInfo } from '../../calls/leg-record.js';
-import type { RemoteParty } from '../../calls/remote-party.js';
+import type { FarEndSignals, RemoteParty } from '../../calls/remote-party.js';
 import type { Clock } from '../../util/clock.js';
 import { isoMicros } from '../../util/time.js';
 import type { AnswerMode } from '../../store/virtual-phone-repository.js';
-
-/** What a virtual call may ask of the engine: the far-end signals. */
-export interface FarEndSignals {
-  remoteRinging(callControlId: string): void;
-  remoteAnswered(callControlId: string): void;
-  remoteHangup(callControlId: string): HangupInfo | null;
-  remoteRefused(callControlId: string, sipStatus: number): HangupInfo | null;
-  remoteDtmf(callControlId: string, digit: string): void;
-}
 
 export type VirtualCallState = 'ringing' | 'answered' | 'ended';
 
@@ -83,8 +74,8 @@ export class VirtualCall implements RemoteParty {
     this.note('hangup', { by: 'remote', hangup_cause: info.cause, sip_hangup_cause: info.sipCause });
   }
 
-  dtmf(digits: string): void {
-    this.note('dtmf_heard', { digits });
+  dtmf(digits: string, durationMs: number): void {
+    this.note('dtmf_heard', { digits, duration_ms: durationMs });
   }
 
   // ---- What the person holding the phone does.

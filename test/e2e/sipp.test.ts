@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type Telnyx from 'telnyx';
+import { TestSwitchboard } from '../../src/testing/harness.js';
+import { WebhookReceiver } from '../../src/testing/webhook-receiver.js';
+import { sdkClient, verify, type VerifiedEvent } from '../helpers/sdk.js';
+import { Sipp, sippInstalled } from '../fixtures/sipp.js';
+
+const APP_NUMBER = '+15550100200';
+const CALLER = '+15550404000';
+
+/**
+ * Real SIP peers against a live Switchboard: SIPp places and takes calls over UDP and TCP, and the
+ * application side is driven through the official SDK, with every webhook verified by it.
+ */
+describe('SIPp calls', { skip: sippInstalled ? false : 'sipp (Debian sip-tester) not installed' }, () => {
+  let sb: TestSwitchboard;
+  let receiver: WebhookReceiver;
+  let client: Telnyx;
+  let connectionId: string;
+
+  before(async () => {
+    receiver = await new WebhookReceiver().start();
+    sb = await TestSwitchboard.start({ config: { sip: { enabled: true } } });
+    client = sdkClient(sb);
+    const created = await client.callControlApplications.create({ application_name: 'sip', webhook_event_url: receiver.url });
+    connectionId = created.data?.id as string;
+    await sb.request('POST', '/switchboard/v1/numbers', { number: APP_NUMBER, connection_id: connectionId });
+  });
+
+  after(async () => {
+    await sb.close();
+    await receiver.close();
+  });
+
+  const sipPort = (transport: 'UDP' | 'TCP'): number => sb.server.sip?.port(transport) ?? 0;
+
+  /** The next event of a type that no earlier step consumed, verified by the SDK. */
+  const seen = new Set<string>();
+  async function nextEvent(type: string, callControlId?: string, timeoutMs = 10_000): Promise<VerifiedEvent> {
+    const webhook = await receiver.waitFor((w) => {
+      const data = w.body.data;
+      return data?.event_type === type && !seen.has(String(data.id))
+        && (callControlId === undefined || data.payload?.['call_control_id'] === callControlId);
+    }, timeoutMs);
+    const event = await verify(client, webhook);
+    seen.add(event.id);
+    return event;
+  }
+
+  async function inbound(scenario: string, transport: 'UDP' | 'TCP'): Promise<{ sipp: Sipp; ccid: string; initiated: VerifiedEvent }> {
+    const sipp = await Sipp.start({ scenario, transport, target: `127.0.0.1:${sipPort(transport)}`, service: APP_NUMBER });
+    const initiated = await nextEvent('call.initiated');
+    return { sipp, ccid: String(initiated.payload['call_control_id']), initiated };
+  }
+
+  async function finished(sipp: Sipp): Promise<void> {
+    const result = await sipp.done;
+    assert.equal(result.code, 0, `SIPp failed:\n${result.output.slice(-3000)}`);
+  }
+
+  for (const transport of ['UDP', 'TCP'] as const) {
+    it(`over ${transport}: the app answers and the caller hangs up`, async () => {
+      const { sipp, ccid, initiated } = await inbound('inbound-caller-hangs-up.xml', transport);
+      try {
+        assert.equal(initiated.payload['direction'], 'incoming');
+        assert.equal(initiated.payload['from'], CALLER);
+        assert.equal(initiated.payload['to'], APP_NUMBER);
+        assert.equal(initiated.payload['connection_id'], connectionId);
+        await client.calls.actions.answer(ccid, {});
+        await nextEvent('call.answered', ccid);
+        const hangup = await nextEvent('call.hangup', ccid);
+        assert.equal(hangup.payload['hangup_cause'], 'normal_clearing');
+        assert.equal(hangup.payload['hangup_source'], 'caller');
+        await finished(sipp);
+      } finally {
+        sipp.kill();
+      }
+    });
+
+    it(`over ${transport}: the app answers and hangs up`, async () => {
+      const { sipp, ccid } = await inbound('inbound-app-hangs-up.xml', transport);
+      try {
+        await client.calls.actions.answer(ccid, {});
+        await nextEvent('call.answered', ccid);
+        await client.calls.actions.hangup(ccid, {});
+        const hangup = await nextEvent('call.hangup', ccid);
+        assert.equal(hangup.payload['hangup_cause'], 'normal_clearing');
+        assert.equal(hangup.payload['hangup_source'], 'callee');
+        await finished(sipp);
+      } finally {
+        sipp.kill();
+      }
+    });
+  }
+
+  it('a caller who cancels before the answer gives call.hangup originator_cancel', async () => {
+    const { sipp, ccid } = await inbound('inbound-cancel.xml', 'UDP');
+    try {
+      const hangup = await nextEvent('call.hangup', ccid);
+      assert.equal(hangup.payload['hangup_cause'], 'originator_cancel');
+      assert.equal(hangup.payload['hangup_source'], 'caller');
+      assert.equal(hangup.payload['sip_hangup_cause'], '487');
+      await finished(sipp);
+      assert.equal(sb.server.engine.isLive(ccid), false);
+    } finally {
+      sipp.kill();
+    }
+  });
+
+  it('an app that hangs up before answering refuses the call with 603', async () => {
+    const { sipp, ccid } = await inbound('inbound-app-rejects.xml', 'UDP');
+    try {
+      await client.calls.actions.hangup(ccid, {});
+      const hangup = await nextEvent('call.hangup', ccid);
+      assert.equal(hangup.payload['hangup_cause'], 'call_rejected');
+      assert.equal(hangup.payload['sip_hangup_cause'], '603');
+      await finished(sipp);
+    } finally {
+      sipp.kill();
+    }
+  });
+
+  it('an offer with no common codec gets 488 and never reaches the app', async () => {
+    const before = receiver.received.length;
+    await finished(await Sipp.start({ scenario: 'inbound-no-common-codec.xml', transport: 'UDP', target: `127.0.0.1:${sipPort('UDP')}`, service: APP_NUMBER }));
+    assert.equal(receiver.received.slice(before).filter((w) => w.body.data?.event_type === 'call.initiated').length, 0);
+  });
+
+  it('RFC 2833 digits from a pcap reach call.gather.ended', async () => {
+    const { sipp, ccid } = await inbound('inbound-rfc2833-digits.xml', 'UDP');
+    try {
+      await client.calls.actions.answer(ccid, {});
+      await nextEvent('call.answered', ccid);
+      await client.calls.actions.gather(ccid, { minimum_digits: 1, maximum_digits: 10, terminating_digit: '#', timeout_millis: 20_000 });
+      const ended = await nextEvent('call.gather.ended', ccid, 15_000);
+      assert.equal(ended.payload['digits'], '427');
+      assert.equal(ended.payload['status'], 'valid');
+      await client.calls.actions.hangup(ccid, {});
+      await finished(sipp);
+    } finally {
+      sipp.kill();
+    }
+  });
+
+  it('dials a SIPp UAS: call.answered, then the app hangs up', async () => {
+    const uas = await Sipp.start({ scenario: 'outbound-answer.xml', transport: 'UDP' });
+    try {
+      const dialled = await client.calls.dial({ connection_id: connectionId, to: `sip:bob@127.0.0.1:${uas.port}`, from: APP_NUMBER, timeout_secs: 10 });
+      const ccid = String(dialled.data?.call_control_id);
+      await nextEvent('call.initiated', ccid);
+      const answered = await nextEvent('call.answered', ccid);
+      assert.equal(answered.payload['to'], `sip:bob@127.0.0.1:${uas.port}`);
+      await client.calls.actions.hangup(ccid, {});
+      const hangup = await nextEvent('call.hangup', ccid);
+      assert.equal(hangup.payload['hangup_cause'], 'normal_clearing');
+      assert.equal(hangup.payload['hangup_source'], 'caller');
+      await finished(uas);
+    } finally {
+      uas.kill();
+    }
+  });
+
+  it('a dial that rings past timeout_secs is cancelled and ends with timeout', async () => {
+    const uas = await Sipp.start({ scenario: 'outbound-no-answer.xml', transport: 'UDP' });
+    try {
+      const dialled = await client.calls.dial({ connection_id: connectionId, to: `sip:nobody@127.0.0.1:${uas.port}`, from: APP_NUMBER, timeout_secs: 5 });
+      const ccid = String(dialled.data?.call_control_id);
+      const hangup = await nextEvent('call.hangup', ccid, 15_000);
+      assert.equal(hangup.payload['hangup_cause'], 'timeout');
+      await finished(uas);
+    } finally {
+      uas.kill();
+    }
+  });
+
+  it('a busy callee (486) ends the dial with user_busy and the SIP status', async () => {
+    const uas = await Sipp.start({ scenario: 'outbound-busy.xml', transport: 'UDP' });
+    try {
+      const dialled = await client.calls.dial({ connection_id: connectionId, to: `sip:busy@127.0.0.1:${uas.port}`, from: APP_NUMBER });
+      const ccid = String(dialled.data?.call_control_id);
+      const hangup = await nextEvent('call.hangup', ccid);
+      assert.equal(hangup.payload['hangup_cause'], 'user_busy');
+      assert.equal(hangup.payload['sip_hangup_cause'], '486');
+      await finished(uas);
+    } finally {
+      uas.kill();
+    }
+  });
+});
