@@ -280,6 +280,30 @@ describe('RtpSession receiving', () => {
     assert.deepEqual(dtmf, ['#:60']);
   });
 
+  it('counts RFC 4733 packets between audio packets as received, not as lost audio', () => {
+    const { transport, session, tick } = setup();
+    session.applyMedia(MEDIA);
+    let seq = 100;
+    let ts = 8000;
+    const audio = (): void => {
+      transport.deliver(audioPacket(seq++, ts, 1000));
+      ts += 160;
+      tick();
+    };
+    audio();
+    audio();
+    for (const [dur, end] of [[160, false], [320, false], [480, true], [480, true]] as const) {
+      transport.deliver(eventPacket(seq++, ts, { event: 5, end, volume: 10, duration: dur }));
+      tick();
+    }
+    audio();
+    seq++; // one audio packet really lost
+    ts += 160;
+    audio();
+    const stats = session.stats().jitter;
+    assert.equal(stats.lost, 1);
+  });
+
   it('closes once: unregisters, closes the transport, ignores later ticks and packets', () => {
     const clock = new VirtualClock(0);
     const scheduler = new MediaScheduler({ time: clock });

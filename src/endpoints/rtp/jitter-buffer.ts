@@ -215,6 +215,26 @@ export class JitterBuffer {
     };
   }
 
+  /**
+   * A packet of this stream that carries no audio (an RFC 4733 event shares the audio's sequence
+   * numbers): it counts as received, so loss statistics do not report it as missing audio.
+   */
+  countSequence(seq: number): void {
+    seq &= 0xffff;
+    const slot = seq % SEQ_WINDOW;
+    if (!this.seqInitialized || this.seenSeq[slot] === seq) return;
+    this.seenSeq[slot] = seq;
+    const udelta = (seq - this.maxSeq) & 0xffff;
+    if (udelta < MAX_DROPOUT) {
+      if (seq < this.maxSeq) this.cycles += RTP_SEQ_MOD;
+      this.maxSeq = seq;
+    } else if (udelta <= RTP_SEQ_MOD - MAX_MISORDER) {
+      return;
+    }
+    this.streamReceived++;
+    this.receivedTotal++;
+  }
+
   private admit(seq: number, timestamp: number, count: number, arrivalMs: number): InsertOutcome {
     if (count <= 0 || count > this.ring.length / 2) return 'invalid';
     seq &= 0xffff;

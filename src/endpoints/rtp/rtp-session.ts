@@ -352,6 +352,7 @@ export class RtpSession implements MediaSession {
     if (!this.acceptSource(address, port, now)) return;
     if (!this.canReceive) return;
     if (kind === KIND_EVENT) {
+      if (this.hasAudioSsrc && p.ssrc === this.audioSsrc) this.jitter.countSequence(p.sequenceNumber);
       this.dtmfReceiver.receive(p.ssrc, p.timestamp, p.payloadData, p.payloadOffset, p.payloadLength, now);
       return;
     }
