@@ -1,62 +1,46 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type Telnyx from 'telnyx';
-import { TestSwitchboard } from '../../src/testing/harness.js';
-import { WebhookReceiver } from '../../src/testing/webhook-receiver.js';
-import { sdkClient, verify, type VerifiedEvent } from '../helpers/sdk.js';
-import { Sipp, sippInstalled } from '../fixtures/sipp.js';
+import type { TestSwitchboard } from '../../src/testing/harness.js';
+import type { WebhookReceiver } from '../../src/testing/webhook-receiver.js';
+import type { VerifiedEvent } from '../helpers/sdk.js';
+import { APP_NUMBER, startAppSide, type AppSide } from '../fixtures/sip-app.js';
+import { freePort, Sipp, sippInstalled } from '../fixtures/sipp.js';
 
-const APP_NUMBER = '+15550100200';
 const CALLER = '+15550404000';
 
 /**
  * Real SIP peers against a live Switchboard: SIPp places and takes calls over UDP and TCP, and the
  * application side is driven through the official SDK, with every webhook verified by it.
  */
+async function finished(sipp: Sipp): Promise<void> {
+  const result = await sipp.done;
+  assert.equal(result.code, 0, `SIPp failed:\n${result.output.slice(-3000)}`);
+}
+
 describe('SIPp calls', { skip: sippInstalled ? false : 'sipp (Debian sip-tester) not installed' }, () => {
+  let app: AppSide;
   let sb: TestSwitchboard;
-  let receiver: WebhookReceiver;
   let client: Telnyx;
+  let receiver: WebhookReceiver;
   let connectionId: string;
+  let nextEvent: AppSide['nextEvent'];
 
   before(async () => {
-    receiver = await new WebhookReceiver().start();
-    sb = await TestSwitchboard.start({ config: { sip: { enabled: true } } });
-    client = sdkClient(sb);
-    const created = await client.callControlApplications.create({ application_name: 'sip', webhook_event_url: receiver.url });
-    connectionId = created.data?.id as string;
-    await sb.request('POST', '/switchboard/v1/numbers', { number: APP_NUMBER, connection_id: connectionId });
+    app = await startAppSide();
+    ({ sb, client, receiver, connectionId, nextEvent } = app);
   });
 
   after(async () => {
-    await sb.close();
-    await receiver.close();
+    await app.close();
   });
 
   const sipPort = (transport: 'UDP' | 'TCP'): number => sb.server.sip?.port(transport) ?? 0;
-
-  /** The next event of a type that no earlier step consumed, verified by the SDK. */
-  const seen = new Set<string>();
-  async function nextEvent(type: string, callControlId?: string, timeoutMs = 10_000): Promise<VerifiedEvent> {
-    const webhook = await receiver.waitFor((w) => {
-      const data = w.body.data;
-      return data?.event_type === type && !seen.has(String(data.id))
-        && (callControlId === undefined || data.payload?.['call_control_id'] === callControlId);
-    }, timeoutMs);
-    const event = await verify(client, webhook);
-    seen.add(event.id);
-    return event;
-  }
 
   async function inbound(scenario: string, transport: 'UDP' | 'TCP'): Promise<{ sipp: Sipp; ccid: string; initiated: VerifiedEvent }> {
     const sipp = await Sipp.start({ scenario, transport, target: `127.0.0.1:${sipPort(transport)}`, service: APP_NUMBER });
     const initiated = await nextEvent('call.initiated');
     return { sipp, ccid: String(initiated.payload['call_control_id']), initiated };
-  }
-
-  async function finished(sipp: Sipp): Promise<void> {
-    const result = await sipp.done;
-    assert.equal(result.code, 0, `SIPp failed:\n${result.output.slice(-3000)}`);
   }
 
   for (const transport of ['UDP', 'TCP'] as const) {
@@ -103,6 +87,20 @@ describe('SIPp calls', { skip: sippInstalled ? false : 'sipp (Debian sip-tester)
       assert.equal(hangup.payload['sip_hangup_cause'], '487');
       await finished(sipp);
       assert.equal(sb.server.engine.isLive(ccid), false);
+    } finally {
+      sipp.kill();
+    }
+  });
+
+  it('a re-INVITE to hold and one to resume are answered in the same call', async () => {
+    const { sipp, ccid } = await inbound('inbound-hold-resume.xml', 'UDP');
+    try {
+      await client.calls.actions.answer(ccid, {});
+      await nextEvent('call.answered', ccid);
+      // SIPp checks that each answer mirrors the offered direction; the call ends only with its BYE.
+      const hangup = await nextEvent('call.hangup', ccid);
+      assert.equal(hangup.payload['hangup_source'], 'caller');
+      await finished(sipp);
     } finally {
       sipp.kill();
     }
@@ -185,6 +183,57 @@ describe('SIPp calls', { skip: sippInstalled ? false : 'sipp (Debian sip-tester)
       await finished(uas);
     } finally {
       uas.kill();
+    }
+  });
+});
+
+describe('SIPp trunks with digest authentication', { skip: sippInstalled ? false : 'sipp (Debian sip-tester) not installed' }, () => {
+  let app: AppSide;
+  let gatewayPort: number;
+
+  before(async () => {
+    gatewayPort = await freePort();
+    app = await startAppSide({
+      inboundAuth: { realm: 'switchboard.test', users: { 'trunk-user': 'trunk-secret' } },
+      gateway: { host: '127.0.0.1', port: gatewayPort, username: 'switchboard', password: 'trunk-secret' },
+    });
+  });
+
+  after(async () => {
+    await app.close();
+  });
+
+  it('an inbound INVITE is challenged, and the authenticated retry reaches the app', async () => {
+    const port = app.sb.server.sip?.port('UDP') ?? 0;
+    // SIPp signs sip:host:port unless told the Request-URI; Switchboard insists they match (RFC 3261 §22.4).
+    const sipp = await Sipp.start({
+      scenario: 'inbound-auth.xml', transport: 'UDP', target: `127.0.0.1:${port}`, service: APP_NUMBER,
+      extra: ['-auth_uri', `${APP_NUMBER}@127.0.0.1:${port}`],
+    });
+    try {
+      const initiated = await app.nextEvent('call.initiated');
+      const ccid = String(initiated.payload['call_control_id']);
+      await app.client.calls.actions.answer(ccid, {});
+      await app.nextEvent('call.answered', ccid);
+      await app.nextEvent('call.hangup', ccid);
+      await finished(sipp);
+    } finally {
+      sipp.kill();
+    }
+  });
+
+  it('a number is dialled through the gateway, answering its digest challenge', async () => {
+    const gateway = await Sipp.start({ scenario: 'outbound-gateway-auth.xml', transport: 'UDP', port: gatewayPort });
+    try {
+      const dialled = await app.client.calls.dial({ connection_id: app.connectionId, to: '+15557654321', from: APP_NUMBER });
+      const ccid = String(dialled.data?.call_control_id);
+      const answered = await app.nextEvent('call.answered', ccid);
+      assert.equal(answered.payload['to'], '+15557654321');
+      await app.client.calls.actions.hangup(ccid, {});
+      await app.nextEvent('call.hangup', ccid);
+      await finished(gateway);
+    } finally {
+      gateway.kill();
     }
   });
 });

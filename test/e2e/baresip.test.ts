@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Baresip, baresipInstalled } from '../fixtures/baresip.js';
+import { writeDtmfWav } from '../fixtures/dtmf-wav.js';
+import { APP_NUMBER, startAppSide, type AppSide } from '../fixtures/sip-app.js';
+
+/**
+ * baresip as a real softphone, headless: it calls the app and keys digits as RFC 4733 events or
+ * plays them as tones through its microphone, and it answers calls the app places.
+ */
+describe('baresip softphone', { skip: baresipInstalled ? false : 'baresip not installed' }, () => {
+  let app: AppSide;
+  let dir: string;
+
+  before(async () => {
+    app = await startAppSide();
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-baresip-'));
+  });
+
+  after(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const appUri = (): string => `sip:${APP_NUMBER}@127.0.0.1:${app.sb.server.sip?.port('UDP')}`;
+
+  /** baresip calls the app; the app answers and gathers until `#`. Returns the gather's digits. */
+  async function callAndGather(phone: Baresip, keyDigits: (() => Promise<void>) | null): Promise<{ ccid: string; digits: unknown; dtmf: unknown[] }> {
+    await phone.dial(appUri());
+    const initiated = await app.nextEvent('call.initiated');
+    const ccid = String(initiated.payload['call_control_id']);
+    assert.equal(initiated.payload['to'], APP_NUMBER);
+    await app.client.calls.actions.answer(ccid, {});
+    await app.nextEvent('call.answered', ccid);
+    await app.client.calls.actions.gather(ccid, { minimum_digits: 1, maximum_digits: 10, terminating_digit: '#', timeout_millis: 15_000 });
+    await phone.waitForEvent('CALL_ESTABLISHED');
+    await keyDigits?.();
+    const ended = await app.nextEvent('call.gather.ended', ccid, 20_000);
+    const dtmf = app.receiver.received
+      .filter((w) => w.body.data?.event_type === 'call.dtmf.received' && w.body.data.payload?.['call_control_id'] === ccid)
+      .map((w) => w.body.data?.payload?.['digit']);
+    await app.client.calls.actions.hangup(ccid, {});
+    await app.nextEvent('call.hangup', ccid);
+    await phone.waitForEvent('CALL_CLOSED');
+    return { ccid, digits: ended.payload['digits'], dtmf };
+  }
+
+  it('dials in and keys digits as RFC 4733 events: call.gather.ended has exactly those digits', async () => {
+    const phone = await Baresip.start();
+    try {
+      const result = await callAndGather(phone, () => phone.sendDtmf('4821#'));
+      assert.equal(result.digits, '4821');
+      assert.deepEqual(result.dtmf, ['4', '8', '2', '1', '#'], 'each key reported once');
+    } finally {
+      await phone.stop();
+    }
+  });
+
+  it('dials in and plays the digits as tones: the in-band detector hears exactly those digits', async () => {
+    const wav = join(dir, 'tones.wav');
+    // Tones start 1.5 s after answer, once the gather is surely running.
+    await writeDtmfWav(wav, '1357#', { leadInMs: 1500, toneMs: 100, gapMs: 100 });
+    const phone = await Baresip.start({ microphoneWav: wav });
+    try {
+      const result = await callAndGather(phone, null);
+      assert.equal(result.digits, '1357');
+      assert.deepEqual(result.dtmf, ['1', '3', '5', '7', '#']);
+    } finally {
+      await phone.stop();
+    }
+  });
+
+  it('is dialled by the app and answers automatically; send_dtmf reaches it as RFC 4733', async () => {
+    const phone = await Baresip.start({ autoAnswer: true });
+    try {
+      const dialled = await app.client.calls.dial({ connection_id: app.connectionId, to: phone.uri, from: APP_NUMBER, timeout_secs: 10 });
+      const ccid = String(dialled.data?.call_control_id);
+      await app.nextEvent('call.answered', ccid);
+      await phone.waitForEvent('CALL_ESTABLISHED');
+      await app.client.calls.actions.sendDtmf(ccid, { digits: '9' });
+      const start = await phone.waitForEvent('CALL_DTMF_START');
+      assert.equal(start.param, '9');
+      await phone.hangup();
+      const hangup = await app.nextEvent('call.hangup', ccid);
+      assert.equal(hangup.payload['hangup_cause'], 'normal_clearing');
+      assert.equal(hangup.payload['hangup_source'], 'callee');
+    } finally {
+      await phone.stop();
+    }
+  });
+});
