@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, defaultConfig, loadConfig } from '../../src/config/config.js';
+
+describe('SIP configuration', () => {
+  it('defaults to SIP on 5060 over UDP and TCP with RTP ports 10000-20000', () => {
+    const config = loadConfig({});
+    assert.deepEqual(config.sip, defaultConfig.sip);
+    assert.equal(config.sip.port, 5060);
+    assert.equal(config.sip.enabled, true);
+  });
+
+  it('takes host, port, advertised address, RTP range and on/off from the environment', () => {
+    const config = loadConfig({
+      SWITCHBOARD_SIP: 'off', SWITCHBOARD_SIP_HOST: '127.0.0.1', SWITCHBOARD_SIP_PORT: '5070',
+      SWITCHBOARD_SIP_ADVERTISED_HOST: '203.0.113.5', SWITCHBOARD_RTP_PORTS: '30000-30999',
+    });
+    assert.deepEqual(
+      { ...config.sip },
+      { ...defaultConfig.sip, enabled: false, host: '127.0.0.1', port: 5070, advertisedHost: '203.0.113.5', rtpPortMin: 30000, rtpPortMax: 30999 },
+    );
+  });
+
+  it('refuses a malformed or inverted RTP range, a bad port and an incomplete gateway', () => {
+    assert.throws(() => loadConfig({ SWITCHBOARD_RTP_PORTS: '20000' }), ConfigError);
+    assert.throws(() => loadConfig({ SWITCHBOARD_RTP_PORTS: '20000-10000' }), ConfigError);
+    assert.throws(() => loadConfig({ SWITCHBOARD_RTP_PORTS: '80-2000' }), /1024/);
+    assert.throws(() => loadConfig({ SWITCHBOARD_SIP_PORT: '70000' }), ConfigError);
+    assert.throws(() => loadConfig({}, { sip: { gateway: { host: '' } } }), /gateway.host/);
+    assert.throws(() => loadConfig({}, { sip: { gateway: { host: 'h', transport: 'tls' as 'tcp' } } }), /transport/);
+    assert.throws(() => loadConfig({}, { sip: { inboundAuth: { realm: 'r', users: null as unknown as Record<string, string> } } }), /inboundAuth/);
+  });
+
+  it('merges a partial sip section over the defaults', () => {
+    const config = loadConfig({}, { sip: { gateway: { host: 'trunk.example' } } });
+    assert.equal(config.sip.port, 5060);
+    assert.deepEqual(config.sip.gateway, { host: 'trunk.example' });
+  });
+});
