@@ -106,6 +106,19 @@ describe('SIPp calls', { skip: sippInstalled ? false : 'sipp (Debian sip-tester)
     }
   });
 
+  it('an INVITE without SDP is answered with our offer and takes the answer from the ACK', async () => {
+    const { sipp, ccid } = await inbound('inbound-late-offer.xml', 'UDP');
+    try {
+      await client.calls.actions.answer(ccid, {});
+      await nextEvent('call.answered', ccid);
+      const hangup = await nextEvent('call.hangup', ccid);
+      assert.equal(hangup.payload['hangup_source'], 'caller');
+      await finished(sipp);
+    } finally {
+      sipp.kill();
+    }
+  });
+
   it('an app that hangs up before answering refuses the call with 603', async () => {
     const { sipp, ccid } = await inbound('inbound-app-rejects.xml', 'UDP');
     try {
