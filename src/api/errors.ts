@@ -95,4 +95,22 @@ export const errors = {
       `Switchboard accepts and validates '${action}', but does not carry it out yet.`)],
     { 'x-should-retry': 'false' }),
   internal: () => new ApiError(500, [item('10007', 'Internal server error', 'Internal server error')]),
+  // Media Storage (/v2/media). Refusals are 422, the status the spec declares for upload and
+  // update (409 would make the SDK retry a duplicate name three times).
+  mediaNotFound: (mediaName: string) =>
+    new ApiError(404, [item('10005', 'Resource not found', `No media named '${mediaName}' is stored.`, '/media_name')]),
+  mediaNameTaken: (mediaName: string) =>
+    new ApiError(422, [item('10015', 'Media name already in use',
+      `Media named '${mediaName}' already exists; update or delete it instead.`, '/media_name')]),
+  mediaTooLarge: (detail: string, pointer: '/media' | '/media_url') =>
+    new ApiError(422, [item('10015', 'Media file too large', detail, pointer)]),
+  mediaContentType: (detail: string, pointer: '/media' | '/media_url') =>
+    new ApiError(422, [item('10015', 'Unsupported media content type', detail, pointer)]),
+  mediaDownloadFailed: (detail: string) =>
+    new ApiError(422, [item('90040', 'Downloading media file failed', detail, '/media_url')]),
+  mediaMalformedForm: (reason: string) =>
+    new ApiError(400, [item('10015', 'Bad Request', `The multipart/form-data body could not be read: ${reason}.`)]),
+  mediaNothingToUpdate: () =>
+    new ApiError(422, [item('10004', 'Missing required parameter',
+      "Send a 'media' file, a 'media_url' or 'ttl_secs' to update the media.")]),
 };

@@ -87,6 +87,20 @@ const migrations: string[] = [
     created_ms INTEGER NOT NULL
   );
   `,
+  // Media Storage (/v2/media): metadata here, bytes in <dataDir>/media/<file_name>.
+  `
+  CREATE TABLE media (
+    media_name TEXT PRIMARY KEY,
+    file_name TEXT NOT NULL UNIQUE,
+    content_type TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+  );
+  CREATE INDEX media_expiry ON media (expires_ms);
+  CREATE INDEX media_created ON media (created_ms);
+  `,
 ];
 
 export function openDatabase(file: string): Db {

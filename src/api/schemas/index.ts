@@ -7,6 +7,11 @@ export type { ActionName, ActionSchema, RequestSchema, SchemaName } from './cata
 export { dialSdkOnlyFields } from './calls.js';
 export { aiSdkOnlyFields } from './ai.js';
 export { describedEnums } from './media.js';
+export {
+  MEDIA_TTL_MAX_SECS, mediaSchemas, mediaUpdateFormSchema, mediaUpdateSchema, mediaUploadFormSchema, mediaUploadSchema,
+  validateMediaRequest,
+} from './media-storage.js';
+export type { MediaSchemaName } from './media-storage.js';
 export { isBase64, loopTimes } from './common.js';
 export type { JsonSchema, JsonType } from './common.js';
 export { createRequestValidator, toErrorItems, validateRequest } from './validate.js';
