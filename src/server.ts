@@ -3,9 +3,14 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { callControlActions } from './actions/call-control.js';
 import { gatherActions } from './actions/gather-actions.js';
+import { playbackActions } from './actions/playback-actions.js';
+import { promptGatherActions } from './actions/prompt-gather-actions.js';
+import { speakActions } from './actions/speak-actions.js';
 import { createHttpApp } from './api/app.js';
 import { registerApplicationRoutes } from './api/routes/call-control-applications.js';
 import { registerCallRoutes } from './api/routes/calls.js';
+import { registerMediaRoutes } from './api/routes/media.js';
+import { registerStatsRoutes } from './api/routes/stats.js';
 import { registerVirtualPhoneRoutes } from './api/routes/virtual-phones.js';
 import { registerWebhookDeliveryRoutes } from './api/routes/webhook-deliveries.js';
 import { createRequestValidator } from './api/schemas/index.js';
@@ -16,17 +21,23 @@ import { CommandRouter } from './calls/command-router.js';
 import type { Config } from './config/config.js';
 import { SipEndpoint } from './endpoints/sip-legs/sip-endpoint.js';
 import { VirtualPhones } from './endpoints/virtual/virtual-phones.js';
-import { MediaScheduler } from './media/scheduler.js';
+import { AudioLibrary } from './media/audio/audio-cache.js';
+import { PlaybackSources } from './media/playback-sources.js';
+import { MediaScheduler, monotonicTime } from './media/scheduler.js';
+import { speechPreparer } from './speech/speech-preparer.js';
+import { createSpeechSynthesizer } from './speech/tts/index.js';
 import { EventPublisher } from './events/publisher.js';
+import { MediaLibrary } from './media-storage/media-library.js';
 import { ApplicationRepository } from './store/application-repository.js';
 import { CommandRepository } from './store/command-repository.js';
 import { openDatabase, type Db } from './store/db.js';
 import { LegRepository } from './store/leg-repository.js';
+import { MediaRepository } from './store/media-repository.js';
 import { NumberRepository } from './store/number-repository.js';
 import { OutboxRepository } from './store/outbox-repository.js';
 import { SettingsRepository } from './store/settings-repository.js';
 import { VirtualPhoneRepository } from './store/virtual-phone-repository.js';
-import { SystemClock, type Clock } from './util/clock.js';
+import { SystemClock, VirtualClock, type Clock } from './util/clock.js';
 import { randomIds, type IdSource } from './util/ids.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { generateSigningKey, WebhookSigner } from './webhooks/signing.js';
@@ -59,8 +70,14 @@ export interface Switchboard {
   /** Null when SIP is disabled. */
   readonly sip: SipEndpoint | null;
   readonly scheduler: MediaScheduler;
+  /** Media Storage (/v2/media): what a command's media_name resolves to, via `read(name)`. */
+  readonly media: MediaLibrary;
   close(): Promise<void>;
 }
+
+/** Audio fetched for playback: bounded, since the URLs come from API callers. */
+const AUDIO_FETCH_TIMEOUT_MS = 10_000;
+const AUDIO_MAX_BYTES = 20 * 1024 * 1024;
 
 /** Wiring only: config → store → engine → api → listen. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<Switchboard> {
@@ -89,6 +106,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const now = new Date(clock.now());
   for (const app of config.applications) applications.upsertConfigured({ ...app }, now);
   for (const [number, appId] of Object.entries(config.numbers)) numbers.route(number, appId);
+  const media = new MediaLibrary({ dir: join(dataDir, 'media'), repository: new MediaRepository(db), clock, ids, log });
+  try {
+    await media.open();
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  // Engines start lazily: the first speak pays flite's start-up, later ones do not.
+  const speech = await createSpeechSynthesizer();
 
   const dispatcher = new WebhookDispatcher({
     outbox,
@@ -101,13 +127,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const publisher = new EventPublisher({
     outbox, delivery: dispatcher, applications, clock, ids, defaultWebhookTimeoutMs: config.webhooks.defaultTimeoutMs,
   });
-  const phones = new VirtualPhones(new VirtualPhoneRepository(db), clock, ids);
-  const scheduler = new MediaScheduler({ onError: (error) => log('media tick failed', { error: String(error) }) });
+  const scheduler = new MediaScheduler({
+    // A test on virtual time gets its media on virtual time too, so prompts play out as it advances.
+    time: clock instanceof VirtualClock ? clock : monotonicTime,
+    onError: (error) => log('media tick failed', { error: String(error) }),
+  });
+  const phones = new VirtualPhones(new VirtualPhoneRepository(db), clock, ids, scheduler);
   let sip: SipEndpoint | null = null;
   if (config.sip.enabled) {
     try {
       sip = await SipEndpoint.start({ config: config.sip, numbers, scheduler, log, userAgent: 'Switchboard' });
     } catch (err) {
+      media.close();
+      await speech.close();
       await dispatcher.stop();
       db.close();
       throw err;
@@ -124,13 +156,23 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const keySet = new Set(apiKeys);
   const http = createHttpApp({ isValidApiKey: (key) => keySet.has(key) });
   const validator = createRequestValidator();
+  const sources = new PlaybackSources({
+    library: new AudioLibrary({ timeoutMs: AUDIO_FETCH_TIMEOUT_MS, maxBytes: AUDIO_MAX_BYTES, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+    media,
+    speech: speechPreparer(speech),
+  });
   registerCallRoutes(http, {
     engine, router, applications, commands, clock, validator,
-    actions: { ...callControlActions(engine), ...gatherActions(engine, ids), ...clientStateActions() },
+    actions: {
+      ...callControlActions(engine), ...gatherActions(engine, ids), ...clientStateActions(),
+      ...playbackActions(engine, sources), ...speakActions(engine, sources), ...promptGatherActions(engine, sources, clock, ids),
+    },
   });
   registerApplicationRoutes(http, { applications, clock, validator });
   registerVirtualPhoneRoutes(http, { phones, applications, numbers });
   registerWebhookDeliveryRoutes(http, { outbox });
+  registerStatsRoutes(http, { engine, scheduler, sip });
+  registerMediaRoutes(http, { media });
 
   const pruneTimer = setInterval(() => commands.prune(clock.now()), 60_000);
   pruneTimer.unref();
@@ -143,6 +185,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     engine.close();
     await sip?.stop();
     scheduler.stop();
+    media.close();
+    await speech.close();
     await dispatcher.stop();
     db.close();
     throw err;
@@ -157,6 +201,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       engine.close();
       await sip?.stop();
       scheduler.stop();
+      media.close();
+      await speech.close();
       await dispatcher.stop();
       closeDb(db);
     })();
@@ -164,7 +210,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   };
 
   return {
-    url, apiKeys, publicKey: signer.publicKey, http, engine, phones, publisher, sip, scheduler, close,
+    url, apiKeys, publicKey: signer.publicKey, http, engine, phones, publisher, sip, scheduler, media, close,
     generated: { apiKey: generatedApiKey, signingKeyCreated: signingKey.created },
   };
 }

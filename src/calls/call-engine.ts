@@ -1,4 +1,4 @@
-import { DtmfGather, type GatherParams } from '../actions/gather.js';
+import { DtmfGather, type GatherOutcome, type GatherParams } from '../actions/gather.js';
 import { callEvents, type BuiltEvent } from '../events/catalogue.js';
 import type { EventPublisher } from '../events/publisher.js';
 import type { LegRepository } from '../store/leg-repository.js';
@@ -7,13 +7,25 @@ import type { IdSource } from '../util/ids.js';
 import type { Direction, HangupInfo, LegRecord } from './leg-record.js';
 import type { OutboundRouter, RemoteParty } from './remote-party.js';
 import { causeForSipStatus } from './hangup-causes.js';
+import { LegAudio, type PlayRequest } from './leg-audio.js';
+import type { PlaybackHandle } from '../media/player/prompt-player.js';
 import { canTransition, nextState } from './state-machine.js';
+
+/** Whatever collects the caller's digits: a plain gather, or one that plays prompts. */
+export interface DigitCollector {
+  digit(symbol: string): unknown;
+  /** gather_stop, or replacement by a new gather. */
+  stop(): boolean;
+  hangup(): boolean;
+}
 
 /** A leg while it is alive: its record plus what only exists in memory. */
 interface LiveLeg {
   record: LegRecord;
   remote: RemoteParty | null;
-  gather: DtmfGather | null;
+  gather: DigitCollector | null;
+  /** What the application plays; exists from answer to hangup. */
+  audio: LegAudio | null;
   ringTimer: Timer | null;
   timeLimitTimer: Timer | null;
   timeLimitSecs: number;
@@ -74,7 +86,7 @@ export class CallEngine {
 
   incoming(req: IncomingRequest): LegRecord {
     const leg = this.createLeg('incoming', req.connectionId, req.from, req.to, null, null, null, null);
-    const live: LiveLeg = { record: leg, remote: req.remoteFor(leg.callControlId), gather: null, ringTimer: null, timeLimitTimer: null, timeLimitSecs: DEFAULT_TIME_LIMIT_SECS };
+    const live: LiveLeg = { record: leg, remote: req.remoteFor(leg.callControlId), gather: null, audio: null, ringTimer: null, timeLimitTimer: null, timeLimitSecs: DEFAULT_TIME_LIMIT_SECS };
     this.live.set(leg.callControlId, live);
     this.persistAndPublish(live, callEvents.initiated(leg));
     return leg;
@@ -82,7 +94,7 @@ export class CallEngine {
 
   dial(req: DialRequest): LegRecord {
     const leg = this.createLeg('outgoing', req.connectionId, req.from, req.to, req.clientState, req.webhookUrl, req.webhookFailoverUrl, req.linkTo);
-    const live: LiveLeg = { record: leg, remote: null, gather: null, ringTimer: null, timeLimitTimer: null, timeLimitSecs: req.timeLimitSecs };
+    const live: LiveLeg = { record: leg, remote: null, gather: null, audio: null, ringTimer: null, timeLimitTimer: null, timeLimitSecs: req.timeLimitSecs };
     this.live.set(leg.callControlId, live);
     this.persistAndPublish(live, callEvents.initiated(leg));
     const remote = this.deps.outbound.route(req.to, req.from, leg.callControlId);
@@ -130,17 +142,36 @@ export class CallEngine {
 
   /** Starts a gather; a running one is stopped first and so ends `cancelled`. */
   startGather(callControlId: string, params: GatherParams): void {
+    this.startCollector(callControlId, (report) => new DtmfGather({ params, clock: this.deps.clock, onEnd: report }));
+  }
+
+  /**
+   * Starts a digit collector that reports its one outcome as call.gather.ended; a running one is
+   * stopped first (it ends `cancelled`).
+   */
+  startCollector(callControlId: string, make: (report: (outcome: GatherOutcome) => void) => DigitCollector): void {
     const live = this.mustLive(callControlId);
     live.gather?.stop();
-    const gather = new DtmfGather({
-      params,
-      clock: this.deps.clock,
-      onEnd: (outcome) => {
-        if (live.gather === gather) live.gather = null;
-        this.deps.publisher.publish(live.record, callEvents.gatherEnded(live.record, outcome));
-      },
+    let collector: DigitCollector | null = null;
+    collector = make((outcome) => {
+      if (live.gather === collector) live.gather = null;
+      this.deps.publisher.publish(live.record, callEvents.gatherEnded(live.record, outcome));
     });
-    live.gather = gather;
+    live.gather = collector;
+  }
+
+  /** Queues audio on an answered leg (or mixes it, for an overlay). */
+  play(callControlId: string, request: PlayRequest): PlaybackHandle {
+    return this.mustAudio(callControlId).play(request);
+  }
+
+  /** Whether main-track audio is being heard on the leg. */
+  isPlaying(callControlId: string): boolean {
+    return this.live.get(callControlId)?.audio?.playing ?? false;
+  }
+
+  stopPlayback(callControlId: string, which: 'current' | 'all', overlay: boolean): void {
+    this.mustAudio(callControlId).stop(which, overlay);
   }
 
   /** Returns false when no gather was running. */
@@ -249,6 +280,12 @@ export class CallEngine {
   private toAnswered(live: LiveLeg): void {
     live.record.state = nextState(live.record.state, 'answer');
     live.record.answerMs = this.deps.clock.now();
+    const audio = new LegAudio(live.record, {
+      publish: (event) => this.deps.publisher.publish(live.record, event),
+      heard: (prompt) => live.remote?.heard?.(prompt),
+    });
+    live.audio = audio;
+    live.remote?.setAudioSource?.(audio.player);
     live.timeLimitTimer = this.deps.clock.setTimer(live.timeLimitSecs * 1000, () => {
       live.timeLimitTimer = null;
       this.end(live, { cause: 'time_limit', source: 'unknown', sipCause: 'unspecified' }, true);
@@ -260,6 +297,8 @@ export class CallEngine {
   private end(live: LiveLeg, info: HangupInfo, tellRemote = false): HangupInfo {
     if (live.record.state === 'ended') return info;
     live.gather?.hangup();
+    live.audio?.close();
+    live.remote?.setAudioSource?.(null);
     live.ringTimer?.cancel();
     live.timeLimitTimer?.cancel();
     live.record.state = nextState(live.record.state, 'hangup');
@@ -274,6 +313,12 @@ export class CallEngine {
   private persistAndPublish(live: LiveLeg, event: BuiltEvent): void {
     this.deps.legs.save(live.record);
     this.deps.publisher.publish(live.record, event);
+  }
+
+  private mustAudio(callControlId: string): LegAudio {
+    const audio = this.mustLive(callControlId).audio;
+    if (!audio) throw new Error(`leg ${callControlId} has no audio before it is answered`);
+    return audio;
   }
 
   private mustLive(callControlId: string): LiveLeg {

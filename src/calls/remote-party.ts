@@ -1,3 +1,5 @@
+import type { AudioSource } from '../media/player/audio-source.js';
+import type { HeardPrompt } from './leg-audio.js';
 import type { HangupInfo } from './leg-record.js';
 
 /**
@@ -14,6 +16,10 @@ export interface RemoteParty {
   ended(info: HangupInfo): void;
   /** The application sends DTMF towards the far end, each digit lasting `durationMs`. */
   dtmf(digits: string, durationMs: number): void;
+  /** From answer to hangup: what to send the far end, pulled one 20 ms frame per tick. */
+  setAudioSource?(source: AudioSource | null): void;
+  /** What the far end started or stopped hearing (virtual phones keep a log of it). */
+  heard?(prompt: HeardPrompt): void;
 }
 
 /** What a far end may report to the engine, each call keyed by the leg's call_control_id. */

@@ -58,6 +58,16 @@ export const callEvents = {
     type: 'call.dtmf.received',
     payload: { ...parties(leg), digit },
   }),
+  playbackStarted: (leg: LegRecord, media: { mediaUrl: string; mediaName: string; overlay: boolean }) => ({
+    type: 'call.playback.started',
+    payload: { media_url: media.mediaUrl, media_name: media.mediaName, overlay: media.overlay },
+  }),
+  playbackEnded: (leg: LegRecord, media: { mediaUrl: string; mediaName: string; overlay: boolean; status: string; statusDetail: string }) => ({
+    type: 'call.playback.ended',
+    payload: { media_url: media.mediaUrl, media_name: media.mediaName, overlay: media.overlay, status: media.status, status_detail: media.statusDetail },
+  }),
+  speakStarted: (_leg: LegRecord) => ({ type: 'call.speak.started', payload: {} }),
+  speakEnded: (_leg: LegRecord, status: string) => ({ type: 'call.speak.ended', payload: { status } }),
   gatherEnded: (leg: LegRecord, outcome: { status: string; digits: string; gatherId: string }) => ({
     type: 'call.gather.ended',
     payload: { ...parties(leg), digits: outcome.digits, status: outcome.status, gather_id: outcome.gatherId },

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { defaultConfig, type Config, type ConfigOverrides } from '../config/config.js';
+import { parseWav } from '../media/audio/wav.js';
+import { toEngineFormat } from '../media/audio/resample.js';
 import { startServer, type ServerOptions, type Switchboard } from '../server.js';
 
 export interface TestSwitchboardOptions extends ServerOptions {
@@ -107,6 +109,15 @@ export class TestSwitchboard {
 
   hangup(id: string): Promise<unknown> {
     return this.request('POST', `/switchboard/v1/virtual_calls/${id}/actions/hangup`, {});
+  }
+
+  /** What a virtual call heard since it was answered: 8 kHz mono 16-bit PCM. */
+  async heardAudio(id: string): Promise<Int16Array> {
+    const res = await fetch(`${this.server.url}/switchboard/v1/virtual_calls/${id}/audio`, { headers: { authorization: `Bearer ${this.apiKey}` } });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (!res.ok) throw new Error(`GET audio of ${id} → ${res.status} ${Buffer.from(bytes).toString()}`);
+    const wav = parseWav(bytes);
+    return toEngineFormat(wav.samples, wav.sampleRate);
   }
 
   /** Calls the API with this server's key and returns `data`; throws on any non-2xx. */

@@ -173,12 +173,12 @@ describe('error paths through the SDK', () => {
     await client.calls.actions.answer(ccid, {});
     const retrying = sdkClient(sb, { maxRetries: 2 });
     const started = Date.now();
-    const err = await failure(() => retrying.calls.actions.speak(ccid, { payload: 'hello', voice: 'female' }));
+    const err = await failure(() => retrying.calls.actions.startRecording(ccid, { format: 'wav', channels: 'single' }));
     assert.equal(err.status, 501);
     assert.equal(body(err).errors[0]?.code, '90999');
-    assert.match(body(err).errors[0]?.detail ?? '', /speak/);
+    assert.match(body(err).errors[0]?.detail ?? '', /record_start/);
     assert.ok(Date.now() - started < 400, 'the SDK did not back off and retry');
-    const invalid = await failure(() => client.calls.actions.speak(ccid, { payload: 'hello' } as unknown as Telnyx.Calls.ActionSpeakParams));
+    const invalid = await failure(() => client.calls.actions.startRecording(ccid, { format: 'wav' } as unknown as Telnyx.Calls.ActionStartRecordingParams));
     assert.equal(invalid.status, 422, 'schema validation still applies');
   });
 

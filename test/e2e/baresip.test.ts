@@ -3,6 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { toEngineFormat } from '../../src/media/audio/resample.js';
+import { readWav } from '../fixtures/dtmf-wav.js';
+import { soundMs, soundSpans } from '../helpers/audio-analysis.js';
+import { pocketsphinxInstalled, recogniseWords } from '../helpers/recognise.js';
 import { Baresip, baresipInstalled } from '../fixtures/baresip.js';
 import { writeDtmfWav } from '../fixtures/dtmf-wav.js';
 import { APP_NUMBER, startAppSide, type AppSide } from '../fixtures/sip-app.js';
@@ -78,6 +82,7 @@ describe('baresip softphone', { skip: baresipInstalled ? false : 'baresip not in
     try {
       const dialled = await app.client.calls.dial({ connection_id: app.connectionId, to: phone.uri, from: APP_NUMBER, timeout_secs: 10 });
       const ccid = String(dialled.data?.call_control_id);
+      await app.nextEvent('call.initiated', ccid);
       await app.nextEvent('call.answered', ccid);
       await phone.waitForEvent('CALL_ESTABLISHED');
       await app.client.calls.actions.sendDtmf(ccid, { digits: '9' });
@@ -90,5 +95,36 @@ describe('baresip softphone', { skip: baresipInstalled ? false : 'baresip not in
     } finally {
       await phone.stop();
     }
+  });
+
+  it('hears what the app speaks: the recording holds the prompt, and pocketsphinx recognises its words', async (t) => {
+    const prompt = 'Welcome to the support line. Press one for sales.';
+    const recording = join(dir, 'heard.wav');
+    const phone = await Baresip.start({ recordWav: recording });
+    try {
+      await phone.dial(appUri());
+      const initiated = await app.nextEvent('call.initiated');
+      const ccid = String(initiated.payload['call_control_id']);
+      await app.client.calls.actions.answer(ccid, {});
+      await app.nextEvent('call.answered', ccid);
+      await phone.waitForEvent('CALL_ESTABLISHED');
+      await app.client.calls.actions.speak(ccid, { payload: prompt, voice: 'female', language: 'en-US' });
+      await app.nextEvent('call.speak.ended', ccid, 15_000);
+      // Let the last packets reach the phone before hanging up.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await app.client.calls.actions.hangup(ccid, {});
+      await phone.waitForEvent('CALL_CLOSED');
+    } finally {
+      await phone.stop();
+    }
+    const wav = await readWav(recording);
+    const heard = toEngineFormat(wav.samples, wav.sampleRate);
+    const speechMs = soundMs(heard, 200);
+    assert.ok(speechMs > 1500 && speechMs < 6000, `heard ${speechMs} ms of sound: ${JSON.stringify(soundSpans(heard, 200))}`);
+    if (!pocketsphinxInstalled) return t.skip('pocketsphinx not installed');
+    const words = await recogniseWords(heard, prompt);
+    const keyWords = ['welcome', 'support', 'line', 'press', 'one', 'sales'];
+    const found = keyWords.filter((word) => words.includes(word));
+    assert.ok(found.length >= 4, `recognised ${JSON.stringify(words)}`);
   });
 });

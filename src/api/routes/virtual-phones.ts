@@ -4,6 +4,7 @@ import type { VirtualPhones } from '../../endpoints/virtual/virtual-phones.js';
 import type { ApplicationRepository } from '../../store/application-repository.js';
 import type { NumberRepository } from '../../store/number-repository.js';
 import type { AnswerMode, VirtualPhoneRecord } from '../../store/virtual-phone-repository.js';
+import { encodeWav } from '../../media/audio/wav.js';
 import { isoMicros } from '../../util/time.js';
 import { ApiError, errors, fieldError, type ErrorItem } from '../errors.js';
 
@@ -50,6 +51,14 @@ export function registerVirtualPhoneRoutes(app: FastifyInstance, deps: VirtualRo
   app.get<{ Params: { id: string } }>('/switchboard/v1/virtual_calls/:id', async (request) => ({
     data: mustCall(phones, request.params.id).view(),
   }));
+
+  // What the phone heard from answer on, as 8 kHz mono 16-bit WAV.
+  app.get<{ Params: { id: string } }>('/switchboard/v1/virtual_calls/:id/audio', async (request, reply) => {
+    const call = mustCall(phones, request.params.id);
+    const pcm = call.heardPcm();
+    if (!pcm) throw errors.notFound('Audio not available', 'This call kept no audio: it was never answered, or ended too long ago.');
+    return reply.type('audio/wav').send(Buffer.from(encodeWav(pcm)));
+  });
 
   app.post<{ Params: { id: string; action: string } }>('/switchboard/v1/virtual_calls/:id/actions/:action', async (request) => {
     const call = mustCall(phones, request.params.id);

@@ -1,5 +1,6 @@
 import type { HangupInfo } from '../../calls/leg-record.js';
 import type { FarEndSignals, RemoteParty } from '../../calls/remote-party.js';
+import type { AudioSource } from '../../media/player/audio-source.js';
 import type { SipIncomingCall } from '../sip/incoming-call.js';
 import type { NegotiatedMedia } from '../sip/sdp.js';
 import { SDP, type LegMedia } from './leg-media.js';
@@ -70,6 +71,10 @@ export class InboundSipLeg implements RemoteParty {
 
   dtmf(digits: string, durationMs: number): void {
     if (!this.over) this.media.sendDtmf(digits, durationMs);
+  }
+
+  setAudioSource(source: AudioSource | null): void {
+    this.media.setAudioSource(source);
   }
 
   /** The caller cancelled or hung up, or the dialog failed (no ACK, transport error). */

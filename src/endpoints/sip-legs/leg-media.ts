@@ -2,6 +2,7 @@ import { DtmfDeduplicator, type DtmfSource } from '../../calls/dtmf-deduplicator
 import { DtmfDetector } from '../../media/dsp/dtmf-detector.js';
 import { addDtmf, isDtmfDigit, toPcm16, type DtmfDigit } from '../../media/dsp/tone-generator.js';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../../media/frame.js';
+import type { AudioSource } from '../../media/player/audio-source.js';
 import type { MediaScheduler } from '../../media/scheduler.js';
 import type { PortAllocator } from '../rtp/port-allocator.js';
 import { RtpSession, type RtpSessionStats } from '../rtp/rtp-session.js';
@@ -22,6 +23,8 @@ export interface LegMediaOptions {
   /** One press of a key, however it arrived, reported once. */
   onDigit: (digit: string) => void;
   onSocketError?: (error: Error) => void;
+  /** Called once, on the first close, while the session's final counters can still be read. */
+  onClosed?: (media: LegMedia) => void;
 }
 
 export const SDP = 'application/sdp';
@@ -41,12 +44,14 @@ export class LegMedia {
   private readonly deduplicator = new DtmfDeduplicator();
   private readonly detector: DtmfDetector | null;
   private negotiated: NegotiatedMedia | null = null;
+  private audio: AudioSource | null = null;
   private tones: Int16Array | null = null;
   private tonesAt = 0;
 
   private constructor(private readonly rtp: RtpSession, private readonly options: LegMediaOptions) {
     this.detector = options.inbandDtmf ? new DtmfDetector({ onDigit: (event) => this.heard(event.digit, 'inband') }) : null;
     rtp.onDtmfStart = (digit) => this.heard(digit, 'rfc4733');
+    rtp.setOutboundSource(() => this.nextOutbound());
     if (this.detector) {
       const detector = this.detector;
       // Concealed and silent frames are made up locally: only what came off the wire is analysed.
@@ -124,13 +129,20 @@ export class LegMedia {
     return true;
   }
 
+  /** What the application plays to the far end; DTMF tones, while they last, take its place. */
+  setAudioSource(source: AudioSource | null): void {
+    this.audio = source;
+  }
+
   stats(): RtpSessionStats {
     return this.rtp.stats();
   }
 
   close(): void {
+    const wasOpen = !this.rtp.isClosed;
     this.rtp.close();
     this.tones = null;
+    if (wasOpen) this.options.onClosed?.(this);
   }
 
   private local(): { address: string; port: number } {
@@ -142,8 +154,8 @@ export class LegMedia {
   }
 
   /**
-   * Renders the digits once (tone, then gap, per digit) and hands the RTP session a pull source
-   * that returns one 20 ms view of it per tick: no allocation on the media path.
+   * Renders the digits once (tone, then gap, per digit); each tick then sends one 20 ms view of
+   * it, so the media path allocates nothing.
    */
   private playTones(digits: string, durationMs: number): void {
     const samples = (ms: number): number => Math.round((ms * SAMPLE_RATE) / 1000);
@@ -164,15 +176,18 @@ export class LegMedia {
     for (const { key, at } of plan) addDtmf(signal, at, samples(durationMs), key, { levelDbm0: -8 });
     this.tones = toPcm16(signal);
     this.tonesAt = 0;
-    this.rtp.setOutboundSource(() => {
-      const tones = this.tones;
-      if (tones === null || this.tonesAt >= tones.length) {
-        this.tones = null;
-        return null;
+  }
+
+  private nextOutbound(): Int16Array | null {
+    const tones = this.tones;
+    if (tones !== null) {
+      if (this.tonesAt < tones.length) {
+        const frame = tones.subarray(this.tonesAt, this.tonesAt + FRAME_SAMPLES);
+        this.tonesAt += FRAME_SAMPLES;
+        return frame;
       }
-      const frame = tones.subarray(this.tonesAt, this.tonesAt + FRAME_SAMPLES);
-      this.tonesAt += FRAME_SAMPLES;
-      return frame;
-    });
+      this.tones = null;
+    }
+    return this.audio?.nextFrame() ?? null;
   }
 }

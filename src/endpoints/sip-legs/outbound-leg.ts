@@ -1,5 +1,6 @@
 import type { HangupInfo } from '../../calls/leg-record.js';
 import type { FarEndSignals, RemoteParty } from '../../calls/remote-party.js';
+import type { AudioSource } from '../../media/player/audio-source.js';
 import type { SipOutgoingCall, OutgoingCallOptions } from '../sip/outgoing-call.js';
 import type { SipResponse } from '../sip/message.js';
 import { SDP, type LegMedia } from './leg-media.js';
@@ -51,6 +52,10 @@ export class OutboundSipLeg implements RemoteParty {
 
   dtmf(digits: string, durationMs: number): void {
     if (!this.over) this.media?.sendDtmf(digits, durationMs);
+  }
+
+  setAudioSource(source: AudioSource | null): void {
+    this.media?.setAudioSource(source);
   }
 
   private async place(): Promise<void> {

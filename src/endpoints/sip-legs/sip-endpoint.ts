@@ -5,6 +5,7 @@ import type { IncomingRequest } from '../../calls/call-engine.js';
 import type { SipConfig } from '../../config/config.js';
 import type { MediaScheduler } from '../../media/scheduler.js';
 import { PortAllocator } from '../rtp/port-allocator.js';
+import type { RtpSessionStats } from '../rtp/rtp-session.js';
 import type { SipIncomingCall } from '../sip/incoming-call.js';
 import type { TransportProtocol } from '../sip/transport.js';
 import { SipUserAgent } from '../sip/user-agent.js';
@@ -28,6 +29,34 @@ export interface SipEndpointDeps {
   userAgent: string;
 }
 
+/** RTP counters summed over SIP legs, for the operator's stats view. */
+export interface SipRtpCounters {
+  packetsSent: number;
+  bytesSent: number;
+  dtmfPacketsSent: number;
+  packetsReceived: number;
+  bytesReceived: number;
+  /** Expected minus received, per stream (RFC 3550 A.3). */
+  packetsLost: number;
+  late: number;
+  duplicate: number;
+  concealedFrames: number;
+  droppedFrames: number;
+  malformed: number;
+  unknownPayloadType: number;
+  foreignSource: number;
+  outboundOverflow: number;
+}
+
+export interface SipMediaStats extends SipRtpCounters {
+  /** Legs with an open RTP session now. */
+  legs: number;
+  /** Legs whose counters were folded into the totals when they closed. */
+  endedLegs: number;
+  /** The highest RFC 3550 interarrival jitter among live legs. */
+  jitterMaxMs: number;
+}
+
 /**
  * Switchboard's SIP side: one user agent on the configured port, RTP ports from the configured
  * range, and a leg (a RemoteParty) per call. Incoming INVITEs are routed by called number or user
@@ -38,6 +67,10 @@ export class SipEndpoint implements OutboundRouter {
   private readonly ports: PortAllocator;
   private readonly context: DialContext;
   private readonly now = (): number => performance.now();
+  private readonly liveMedia = new Set<LegMedia>();
+  // Closed legs leave only their counters behind, so the totals cost nothing per ended call.
+  private readonly endedTotals: SipRtpCounters = zeroCounters();
+  private endedLegs = 0;
 
   private constructor(private readonly ua: SipUserAgent, private readonly deps: SipEndpointDeps) {
     const { config } = deps;
@@ -85,6 +118,18 @@ export class SipEndpoint implements OutboundRouter {
       invite: (options) => this.ua.invite(options),
       log: this.deps.log,
     });
+  }
+
+  /** Totals over live legs plus every leg closed so far. Walks the live legs: meant for occasional polling. */
+  mediaStats(): SipMediaStats {
+    const totals = { ...this.endedTotals };
+    let jitterMaxMs = 0;
+    for (const media of this.liveMedia) {
+      const stats = media.stats();
+      addCounters(totals, stats);
+      if (stats.jitter.jitterMs > jitterMaxMs) jitterMaxMs = stats.jitter.jitterMs;
+    }
+    return { ...totals, legs: this.liveMedia.size, endedLegs: this.endedLegs, jitterMaxMs };
   }
 
   /** Hangs up what is still up (the engine has already ended its legs) and closes the sockets. */
@@ -143,8 +188,8 @@ export class SipEndpoint implements OutboundRouter {
       ?? (name.startsWith('+') ? numbers.applicationFor(name.slice(1)) : numbers.applicationFor(`+${name}`));
   }
 
-  private openMedia(onDigit: (digit: string) => void): Promise<LegMedia> {
-    return LegMedia.open({
+  private async openMedia(onDigit: (digit: string) => void): Promise<LegMedia> {
+    const media = await LegMedia.open({
       bindAddress: this.deps.config.host,
       advertisedAddress: this.ua.advertisedHost,
       ports: this.ports,
@@ -153,11 +198,44 @@ export class SipEndpoint implements OutboundRouter {
       now: this.now,
       onDigit,
       onSocketError: (error) => this.deps.log('RTP socket error', { error: error.message }),
+      onClosed: (closed) => this.mediaClosed(closed),
     });
+    this.liveMedia.add(media);
+    return media;
+  }
+
+  private mediaClosed(media: LegMedia): void {
+    if (!this.liveMedia.delete(media)) return;
+    addCounters(this.endedTotals, media.stats());
+    this.endedLegs++;
   }
 
   private mustEngine(): SipEngine {
     if (!this.engine) throw new Error('SIP endpoint used before the call engine was bound');
     return this.engine;
   }
+}
+
+function zeroCounters(): SipRtpCounters {
+  return {
+    packetsSent: 0, bytesSent: 0, dtmfPacketsSent: 0, packetsReceived: 0, bytesReceived: 0, packetsLost: 0, late: 0,
+    duplicate: 0, concealedFrames: 0, droppedFrames: 0, malformed: 0, unknownPayloadType: 0, foreignSource: 0, outboundOverflow: 0,
+  };
+}
+
+function addCounters(into: SipRtpCounters, s: RtpSessionStats): void {
+  into.packetsSent += s.packetsSent;
+  into.bytesSent += s.bytesSent;
+  into.dtmfPacketsSent += s.dtmfPacketsSent;
+  into.packetsReceived += s.packetsReceived;
+  into.bytesReceived += s.bytesReceived;
+  into.packetsLost += s.jitter.lost;
+  into.late += s.jitter.late;
+  into.duplicate += s.jitter.duplicate;
+  into.concealedFrames += s.jitter.concealedFrames;
+  into.droppedFrames += s.jitter.droppedFrames;
+  into.malformed += s.malformed;
+  into.unknownPayloadType += s.unknownPayloadType;
+  into.foreignSource += s.foreignSource;
+  into.outboundOverflow += s.outboundOverflow;
 }

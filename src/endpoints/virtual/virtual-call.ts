@@ -1,10 +1,17 @@
 import type { HangupInfo } from '../../calls/leg-record.js';
+import type { HeardPrompt } from '../../calls/leg-audio.js';
 import type { FarEndSignals, RemoteParty } from '../../calls/remote-party.js';
+import type { AudioSource } from '../../media/player/audio-source.js';
+import type { MediaRegistration, MediaScheduler } from '../../media/scheduler.js';
+import { HeardAudio } from './heard-audio.js';
 import type { Clock } from '../../util/clock.js';
 import { isoMicros } from '../../util/time.js';
 import type { AnswerMode } from '../../store/virtual-phone-repository.js';
 
 export type VirtualCallState = 'ringing' | 'answered' | 'ended';
+
+/** A virtual phone keeps at most five minutes of what it heard. */
+const MAX_HEARD_SAMPLES = 5 * 60 * 8000;
 
 export interface PhoneLogEntry {
   at: string;
@@ -33,6 +40,9 @@ export class VirtualCall implements RemoteParty {
   hangupCause: string | null = null;
   readonly log: PhoneLogEntry[] = [];
   private dtmfQueueEndsAt = 0;
+  /** What the phone heard since answer; null when audio is not kept (no scheduler, or released). */
+  private heardAudio: HeardAudio | null = null;
+  private listening: MediaRegistration | null = null;
 
   constructor(
     readonly id: string,
@@ -44,6 +54,8 @@ export class VirtualCall implements RemoteParty {
     private readonly engine: FarEndSignals,
     private readonly answerMode: AnswerMode = 'auto',
     private readonly answerDelayMs = 0,
+    /** Ticks the phone's ear; without one the phone keeps no audio. */
+    private readonly scheduler: MediaScheduler | null = null,
   ) {
     this.note(direction === 'outbound' ? 'dialing' : 'incoming_call', { from, to });
   }
@@ -76,6 +88,34 @@ export class VirtualCall implements RemoteParty {
 
   dtmf(digits: string, durationMs: number): void {
     this.note('dtmf_heard', { digits, duration_ms: durationMs });
+  }
+
+  /** The phone listens from answer to hangup, one frame per media tick. */
+  setAudioSource(source: AudioSource | null): void {
+    if (this.listening) this.scheduler?.unregister(this.listening);
+    this.listening = null;
+    if (!source || !this.scheduler) return;
+    const heard = (this.heardAudio ??= new HeardAudio(MAX_HEARD_SAMPLES));
+    this.listening = this.scheduler.register({ tick: () => heard.append(source.nextFrame()) });
+  }
+
+  heard(prompt: HeardPrompt): void {
+    const detail: Record<string, unknown> = { kind: prompt.kind, ...prompt.source };
+    if (prompt.phase === 'ended') {
+      detail['status'] = prompt.status;
+      detail['interrupted'] = prompt.status !== 'completed';
+    }
+    this.note(prompt.phase === 'started' ? 'prompt_started' : 'prompt_ended', detail);
+  }
+
+  /** Everything heard since answer (8 kHz mono PCM), or null when none was kept. */
+  heardPcm(): Int16Array | null {
+    return this.heardAudio?.pcm() ?? null;
+  }
+
+  /** Frees the heard audio of a call that ended long ago. */
+  releaseAudio(): void {
+    this.heardAudio = null;
   }
 
   // ---- What the person holding the phone does.

@@ -1,12 +1,15 @@
 import type { CallEngine } from '../../calls/call-engine.js';
 import type { OutboundRouter, RemoteParty } from '../../calls/remote-party.js';
 import type { VirtualPhoneRecord, VirtualPhoneRepository } from '../../store/virtual-phone-repository.js';
+import type { MediaScheduler } from '../../media/scheduler.js';
 import type { Clock } from '../../util/clock.js';
 import type { IdSource } from '../../util/ids.js';
 import { VirtualCall } from './virtual-call.js';
 
 /** Keeps the most recent calls inspectable after they end, without growing forever. */
 const RETAINED_CALLS = 5_000;
+/** Of those, the most recent keep what they heard; older ones keep only their log. */
+const RETAINED_AUDIO = 200;
 
 /**
  * Virtual phones: in-process callers and callees, so a voice app can be tested with no network,
@@ -14,9 +17,15 @@ const RETAINED_CALLS = 5_000;
  */
 export class VirtualPhones implements OutboundRouter {
   private readonly calls = new Map<string, VirtualCall>();
+  private readonly withAudio: VirtualCall[] = [];
   private engine: CallEngine | null = null;
 
-  constructor(private readonly phones: VirtualPhoneRepository, private readonly clock: Clock, private readonly ids: IdSource) {}
+  constructor(
+    private readonly phones: VirtualPhoneRepository,
+    private readonly clock: Clock,
+    private readonly ids: IdSource,
+    private readonly scheduler: MediaScheduler | null = null,
+  ) {}
 
   /** The engine and the phones refer to each other; the engine is bound once both exist. */
   bind(engine: CallEngine): void {
@@ -51,7 +60,7 @@ export class VirtualPhones implements OutboundRouter {
       from,
       to,
       remoteFor: (callControlId) => {
-        call = new VirtualCall(this.ids.uuid(), callControlId, 'outbound', from, to, this.clock, engine);
+        call = new VirtualCall(this.ids.uuid(), callControlId, 'outbound', from, to, this.clock, engine, 'auto', 0, this.scheduler);
         return call;
       },
     });
@@ -65,7 +74,7 @@ export class VirtualPhones implements OutboundRouter {
     const phone = this.phones.get(to);
     if (!phone) return null;
     const call = new VirtualCall(this.ids.uuid(), callControlId, 'inbound', from, to, this.clock, this.mustEngine(),
-      phone.answer, phone.answer_delay_ms);
+      phone.answer, phone.answer_delay_ms, this.scheduler);
     this.keep(call);
     return call;
   }
@@ -83,6 +92,13 @@ export class VirtualPhones implements OutboundRouter {
 
   private keep(call: VirtualCall): void {
     this.calls.set(call.id, call);
+    this.withAudio.push(call);
+    if (this.withAudio.length > RETAINED_AUDIO) {
+      const oldest = this.withAudio.shift() as VirtualCall;
+      // A call still up keeps listening; it is looked at again after the next one.
+      if (oldest.state === 'ended') oldest.releaseAudio();
+      else this.withAudio.push(oldest);
+    }
     if (this.calls.size <= RETAINED_CALLS) return;
     for (const [id, old] of this.calls) {
       if (old.state === 'ended') {

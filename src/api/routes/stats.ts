@@ -1,0 +1,112 @@
+import type { FastifyInstance } from 'fastify';
+import type { SipEndpoint } from '../../endpoints/sip-legs/sip-endpoint.js';
+import type { MediaScheduler } from '../../media/scheduler.js';
+
+export interface StatsView {
+  live_calls: number;
+  media: {
+    sessions: number;
+    ticks: number;
+    skipped_ticks: number;
+    catch_ups: number;
+    errors: number;
+    lateness_mean_ms: number;
+    lateness_p50_ms: number;
+    lateness_p99_ms: number;
+    lateness_max_ms: number;
+    pass_mean_ms: number;
+    pass_max_ms: number;
+  };
+  /** Null when SIP is disabled. Counters cover live legs plus every leg ended since the start. */
+  rtp: {
+    legs: number;
+    ended_legs: number;
+    packets_sent: number;
+    bytes_sent: number;
+    dtmf_packets_sent: number;
+    packets_received: number;
+    bytes_received: number;
+    packets_lost: number;
+    late: number;
+    duplicate: number;
+    concealed_frames: number;
+    dropped_frames: number;
+    malformed: number;
+    unknown_payload_type: number;
+    foreign_source: number;
+    outbound_overflow: number;
+    jitter_max_ms: number;
+  } | null;
+  process: {
+    /** process.cpuUsage() since the start, in microseconds. */
+    cpu_user_us: number;
+    cpu_system_us: number;
+    rss_bytes: number;
+    heap_used_bytes: number;
+    uptime_s: number;
+  };
+}
+
+export interface StatsDeps {
+  engine: { readonly liveCount: number };
+  scheduler: MediaScheduler;
+  sip: SipEndpoint | null;
+}
+
+/**
+ * Switchboard's own load view (not a Telnyx endpoint): live calls, media clock health, RTP totals
+ * and the process's CPU and memory, for load tests and dashboards. It walks every live SIP leg, so
+ * it is meant to be polled every few seconds, not per call.
+ */
+export function registerStatsRoutes(app: FastifyInstance, deps: StatsDeps): void {
+  app.get('/switchboard/v1/stats', async (): Promise<{ data: StatsView }> => ({ data: statsView(deps) }));
+}
+
+function statsView({ engine, scheduler, sip }: StatsDeps): StatsView {
+  const m = scheduler.stats();
+  const r = sip?.mediaStats() ?? null;
+  const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
+  return {
+    live_calls: engine.liveCount,
+    media: {
+      sessions: m.sessions,
+      ticks: m.ticks,
+      skipped_ticks: m.skippedTicks,
+      catch_ups: m.catchUps,
+      errors: m.errors,
+      lateness_mean_ms: m.latenessMeanMs,
+      lateness_p50_ms: m.latenessP50Ms,
+      lateness_p99_ms: m.latenessP99Ms,
+      lateness_max_ms: m.latenessMaxMs,
+      pass_mean_ms: m.passMeanMs,
+      pass_max_ms: m.passMaxMs,
+    },
+    rtp: r && {
+      legs: r.legs,
+      ended_legs: r.endedLegs,
+      packets_sent: r.packetsSent,
+      bytes_sent: r.bytesSent,
+      dtmf_packets_sent: r.dtmfPacketsSent,
+      packets_received: r.packetsReceived,
+      bytes_received: r.bytesReceived,
+      packets_lost: r.packetsLost,
+      late: r.late,
+      duplicate: r.duplicate,
+      concealed_frames: r.concealedFrames,
+      dropped_frames: r.droppedFrames,
+      malformed: r.malformed,
+      unknown_payload_type: r.unknownPayloadType,
+      foreign_source: r.foreignSource,
+      outbound_overflow: r.outboundOverflow,
+      jitter_max_ms: r.jitterMaxMs,
+    },
+    process: {
+      cpu_user_us: cpu.user,
+      cpu_system_us: cpu.system,
+      rss_bytes: memory.rss,
+      heap_used_bytes: memory.heapUsed,
+      uptime_s: process.uptime(),
+    },
+  };
+}
