@@ -25,7 +25,7 @@ import { AudioLibrary } from './media/audio/audio-cache.js';
 import { PlaybackSources } from './media/playback-sources.js';
 import { MediaScheduler, monotonicTime } from './media/scheduler.js';
 import { speechPreparer } from './speech/speech-preparer.js';
-import { createSpeechSynthesizer } from './speech/tts/index.js';
+import { createSpeechSynthesizer, type ConfiguredProvider } from './speech/tts/index.js';
 import { EventPublisher } from './events/publisher.js';
 import { MediaLibrary } from './media-storage/media-library.js';
 import { ApplicationRepository } from './store/application-repository.js';
@@ -114,7 +114,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     throw err;
   }
   // Engines start lazily: the first speak pays flite's start-up, later ones do not.
-  const speech = await createSpeechSynthesizer();
+  const speech = await createSpeechSynthesizer({
+    espeak: config.speech.espeak,
+    cache: { maxBytes: config.speech.cacheBytes },
+    providers: config.speech.providers.map(({ families, ...openai }) => ({ families: families as ConfiguredProvider['families'], openai })),
+  });
 
   const dispatcher = new WebhookDispatcher({
     outbox,

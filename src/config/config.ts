@@ -52,6 +52,28 @@ export interface SipConfig {
   inbandDtmf: boolean;
 }
 
+/** An OpenAI-compatible `/v1/audio/speech` server that speaks some voice families. */
+export interface SpeechProviderConfig {
+  /** Voice families it speaks (`telnyx`, `polly`, `azure`, `elevenlabs`, …), or `*` for all. */
+  families: string[];
+  baseUrl: string;
+  apiKey?: string;
+  model?: string;
+  /** Requested voice (whole string or id) → the server's voice name. */
+  voices?: Record<string, string>;
+  /** Languages it speaks; absent means any. */
+  languages?: string[];
+  timeoutMs?: number;
+}
+
+export interface SpeechConfig {
+  /** Use the Debian espeak-ng command, when installed, for languages flite cannot speak. */
+  espeak: boolean;
+  providers: SpeechProviderConfig[];
+  /** Budget for synthesised audio kept for reuse. */
+  cacheBytes: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -65,6 +87,7 @@ export interface Config {
   /** Where the API can be reached, for the hints printed at start (defaults to http://host:port). */
   publicBaseUrl: string | null;
   sip: SipConfig;
+  speech: SpeechConfig;
 }
 
 export const defaultConfig: Config = {
@@ -87,6 +110,7 @@ export const defaultConfig: Config = {
     inboundAuth: null,
     inbandDtmf: true,
   },
+  speech: { espeak: true, providers: [], cacheBytes: 64 * 1024 * 1024 },
 };
 
 export class ConfigError extends Error {}
@@ -113,13 +137,18 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     ...overrides,
     webhooks: { ...defaultConfig.webhooks, ...fromFile.webhooks, ...overrides.webhooks },
     sip: { ...defaultConfig.sip, ...fromFile.sip, ...sipFromEnv(env), ...overrides.sip },
+    speech: { ...defaultConfig.speech, ...fromFile.speech, ...overrides.speech },
   };
   validateConfig(merged);
   return merged;
 }
 
 /** Like Config, with the nested sections partial. */
-export type ConfigOverrides = Omit<Partial<Config>, 'webhooks' | 'sip'> & { webhooks?: Partial<WebhookDeliveryConfig>; sip?: Partial<SipConfig> };
+export type ConfigOverrides = Omit<Partial<Config>, 'webhooks' | 'sip' | 'speech'> & {
+  webhooks?: Partial<WebhookDeliveryConfig>;
+  sip?: Partial<SipConfig>;
+  speech?: Partial<SpeechConfig>;
+};
 
 function sipFromEnv(env: Env): Partial<SipConfig> {
   const sip: Partial<SipConfig> = {};
@@ -169,6 +198,22 @@ function validateConfig(config: Config): void {
     if (typeof appId !== 'string') throw new ConfigError(`number ${number} must map to an application id`);
   }
   validateSip(config.sip);
+  validateSpeech(config.speech);
+}
+
+const VOICE_FAMILIES = ['*', 'basic', 'polly', 'azure', 'elevenlabs', 'telnyx', 'minimax', 'rime', 'resemble', 'inworld', 'fishaudio', 'xai', 'humain'];
+
+function validateSpeech(speech: SpeechConfig): void {
+  if (!Array.isArray(speech.providers)) throw new ConfigError('speech.providers must be a list');
+  for (const [i, provider] of speech.providers.entries()) {
+    if (typeof provider.baseUrl !== 'string' || !/^https?:\/\//.test(provider.baseUrl)) {
+      throw new ConfigError(`speech.providers[${i}].baseUrl must be an http(s) URL`);
+    }
+    if (!Array.isArray(provider.families) || provider.families.length === 0 || provider.families.some((f) => !VOICE_FAMILIES.includes(f))) {
+      throw new ConfigError(`speech.providers[${i}].families must list voice families from: ${VOICE_FAMILIES.join(', ')}`);
+    }
+  }
+  if (!Number.isInteger(speech.cacheBytes) || speech.cacheBytes < 0) throw new ConfigError('speech.cacheBytes must be a whole number of bytes');
 }
 
 function validateSip(sip: SipConfig): void {

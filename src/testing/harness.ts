@@ -53,6 +53,7 @@ export class TestSwitchboard {
       sip: options.config?.sip
         ? { ...defaultConfig.sip, host: '127.0.0.1', port: 0, ...options.config.sip }
         : { ...defaultConfig.sip, enabled: false },
+      speech: { ...defaultConfig.speech, ...options.config?.speech },
     };
     const server = await startServer(config, options);
     return new TestSwitchboard(server, dataDir, ownsDataDir);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type Telnyx from 'telnyx';
+import { encodeWav } from '../../src/media/audio/wav.js';
 import { TestSwitchboard } from '../../src/testing/harness.js';
 import { WebhookReceiver } from '../../src/testing/webhook-receiver.js';
 import { soundMs, soundSpans, toneShare } from '../helpers/audio-analysis.js';
@@ -325,5 +326,53 @@ describe('playback and speech on virtual phones', () => {
     assert.ok(texts.length >= 2 && texts[1] === 'Sorry.', JSON.stringify(texts));
     const speakEvents = receiver.received.filter((w) => w.body.data?.payload?.['call_control_id'] === ccid && String(w.body.data.event_type).startsWith('call.speak'));
     assert.equal(speakEvents.length, 0, 'gather_using_speak prompts send no speak events');
+  });
+});
+
+describe('speech through a configured OpenAI-compatible server', () => {
+  it('speaks Telnyx.* voices with the configured server, and the phone hears its audio', async () => {
+    // A test double for a hosted TTS service: answers /v1/audio/speech with a 0.5 s 500 Hz tone.
+    const tone = new Int16Array(4000);
+    for (let i = 0; i < tone.length; i++) tone[i] = Math.round(8000 * Math.sin((2 * Math.PI * 500 * i) / 8000));
+    const bodies: Record<string, unknown>[] = [];
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (chunk: Buffer) => { raw += chunk.toString(); });
+      req.on('end', () => {
+        bodies.push({ url: req.url, auth: req.headers.authorization, ...(JSON.parse(raw) as Record<string, unknown>) });
+        res.writeHead(200, { 'content-type': 'audio/wav' }).end(Buffer.from(encodeWav(tone)));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const receiver = await new WebhookReceiver().start();
+    const sb = await TestSwitchboard.start({
+      config: { speech: { providers: [{ families: ['telnyx'], baseUrl, apiKey: 'sk-test', model: 'kokoro' }] } },
+    });
+    try {
+      const client = sdkClient(sb);
+      await sb.createApplication(receiver.url, [APP_NUMBER], 'tts');
+      const placed = await sb.placeCall('+15550409999', APP_NUMBER);
+      await client.calls.actions.answer(placed.call_control_id, {});
+      await client.calls.actions.speak(placed.call_control_id, { payload: 'Hello from the hosted voice.', voice: 'Telnyx.KokoroTTS.af' });
+      const ended = await receiver.waitForEvent('call.speak.ended', placed.call_control_id, 10_000);
+      assert.equal((await verify(client, ended)).payload['status'], 'completed');
+      await client.calls.actions.hangup(placed.call_control_id, {});
+      await receiver.waitForEvent('call.hangup', placed.call_control_id);
+      assert.equal(bodies.length, 1);
+      assert.equal(bodies[0]?.['url'], '/v1/audio/speech');
+      assert.equal(bodies[0]?.['auth'], 'Bearer sk-test');
+      assert.equal(bodies[0]?.['model'], 'kokoro');
+      assert.equal(bodies[0]?.['input'], 'Hello from the hosted voice.');
+      const heard = await sb.heardAudio(placed.id);
+      const [span] = soundSpans(heard);
+      assert.ok(span, 'the phone heard the provider audio');
+      assert.ok(toneShare(heard, 500, span[0], span[1]) > 0.9);
+    } finally {
+      await sb.close();
+      await receiver.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -37,3 +37,15 @@ describe('SIP configuration', () => {
     assert.deepEqual(config.sip.gateway, { host: 'trunk.example' });
   });
 });
+
+describe('speech configuration', () => {
+  it('defaults to the embedded engines with no provider, and checks configured providers', () => {
+    assert.deepEqual(loadConfig({}).speech.providers, []);
+    const ok = loadConfig({}, { speech: { providers: [{ families: ['telnyx', 'polly'], baseUrl: 'http://127.0.0.1:8880', model: 'kokoro' }] } });
+    assert.equal(ok.speech.providers.length, 1);
+    assert.equal(ok.speech.espeak, true);
+    assert.throws(() => loadConfig({}, { speech: { providers: [{ families: ['telnyx'], baseUrl: 'ftp://x' }] } }), /baseUrl/);
+    assert.throws(() => loadConfig({}, { speech: { providers: [{ families: ['acme'], baseUrl: 'http://x' }] } }), /families/);
+    assert.throws(() => loadConfig({}, { speech: { cacheBytes: -1 } }), /cacheBytes/);
+  });
+});
