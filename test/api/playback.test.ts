@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type Telnyx from 'telnyx';
 import { encodeWav } from '../../src/media/audio/wav.js';
 import { TestSwitchboard } from '../../src/testing/harness.js';
+import { VirtualClock } from '../../src/util/clock.js';
 import { WebhookReceiver } from '../../src/testing/webhook-receiver.js';
 import { soundMs, soundSpans, toneShare } from '../helpers/audio-analysis.js';
 import { sdkClient, verify, type VerifiedEvent } from '../helpers/sdk.js';
@@ -373,6 +374,36 @@ describe('speech through a configured OpenAI-compatible server', () => {
       await sb.close();
       await receiver.close();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('playback on virtual time', () => {
+  it('plays as the test advances the clock, frame by frame', async () => {
+    const clock = new VirtualClock();
+    const receiver = await new WebhookReceiver().start();
+    const sb = await TestSwitchboard.start({ clock });
+    try {
+      const client = sdkClient(sb);
+      await sb.createApplication(receiver.url, [APP_NUMBER], 'virtual-time');
+      const placed = await sb.placeCall('+15550409999', APP_NUMBER);
+      await client.calls.actions.answer(placed.call_control_id, {});
+      const tone = new Int16Array(8000).fill(5000); // 1 s
+      await client.calls.actions.startPlayback(placed.call_control_id, { playback_content: Buffer.from(encodeWav(tone)).toString('base64'), audio_type: 'wav' });
+      // Let the decode finish, then move time: nothing plays until the clock moves.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(receiver.eventTypes(placed.call_control_id).includes('call.playback.started'), false);
+      clock.advance(500);
+      await receiver.waitForEvent('call.playback.started', placed.call_control_id);
+      assert.equal(receiver.eventTypes(placed.call_control_id).includes('call.playback.ended'), false, 'half-way through');
+      clock.advance(600);
+      await receiver.waitForEvent('call.playback.ended', placed.call_control_id);
+      const heard = await sb.heardAudio(placed.id);
+      assert.equal(heard.length, 1100 * 8, 'one frame per 20 ms of virtual time');
+      assert.equal(soundMs(heard), 1000);
+    } finally {
+      await sb.close();
+      await receiver.close();
     }
   });
 });
