@@ -101,6 +101,52 @@ const migrations: string[] = [
   CREATE INDEX media_expiry ON media (expires_ms);
   CREATE INDEX media_created ON media (created_ms);
   `,
+  // Call recordings: metadata here, audio in <dataDir>/recordings. A row in state 'recording'
+  // after a restart is a recording the crash interrupted; its partial file is finalised at start.
+  `
+  CREATE TABLE recordings (
+    id TEXT PRIMARY KEY,
+    call_control_id TEXT NOT NULL,
+    call_leg_id TEXT NOT NULL,
+    call_session_id TEXT NOT NULL,
+    connection_id TEXT NOT NULL,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    status TEXT NOT NULL,
+    format TEXT NOT NULL,
+    channels TEXT NOT NULL,
+    track TEXT NOT NULL,
+    source TEXT NOT NULL,
+    file_stem TEXT NOT NULL,
+    partial_file TEXT,
+    wav_file TEXT,
+    mp3_file TEXT,
+    options TEXT NOT NULL,
+    client_state TEXT,
+    error TEXT,
+    started_ms INTEGER NOT NULL,
+    ended_ms INTEGER,
+    duration_ms INTEGER,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+  );
+  CREATE INDEX recordings_call ON recordings (call_control_id);
+  CREATE INDEX recordings_created ON recordings (created_ms);
+  CREATE INDEX recordings_status ON recordings (status);
+  CREATE TABLE recording_transcriptions (
+    id TEXT PRIMARY KEY,
+    recording_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    text TEXT NOT NULL,
+    language TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+  );
+  CREATE INDEX recording_transcriptions_recording ON recording_transcriptions (recording_id);
+  CREATE INDEX recording_transcriptions_created ON recording_transcriptions (created_ms);
+  `,
 ];
 
 export function openDatabase(file: string): Db {
