@@ -11,6 +11,13 @@ export interface AppOptions {
 /** Paths that need no API key. */
 const PUBLIC_PATHS = new Set(['/health']);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route needs no API key because it checks a credential of its own (e.g. a signed URL). */
+    public?: boolean;
+  }
+}
+
 /**
  * The HTTP shell shared by every route: JSON parsing the way the Telnyx SDK sends it, Bearer auth,
  * and every failure rendered as a Telnyx error envelope.
@@ -31,7 +38,7 @@ export function createHttpApp(opts: AppOptions): FastifyInstance {
   });
 
   app.addHook('onRequest', async (request) => {
-    if (PUBLIC_PATHS.has(request.url)) return;
+    if (PUBLIC_PATHS.has(request.url) || request.routeOptions.config?.public === true) return;
     const header = request.headers.authorization;
     const key = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     if (!key || !opts.isValidApiKey(key)) throw errors.authentication();

@@ -12,6 +12,11 @@ export interface RecordingOptions {
   trimSilence: boolean;
   playBeep: boolean;
   transcription: { engine: string; language: string } | null;
+  /**
+   * What started it, as the API's `initiated_by` reports it (e.g. `StartCallRecordingAPI` for
+   * record_start); absent means record_start.
+   */
+  initiatedBy?: string;
 }
 
 export interface RecordingRow {
@@ -63,6 +68,19 @@ export interface RecordingFilter {
   connectionId?: string;
   from?: string;
   to?: string;
+  /** created_ms bounds, inclusive. */
+  createdAfterMs?: number;
+  createdBeforeMs?: number;
+  /** started_ms bounds, inclusive. */
+  startedAfterMs?: number;
+  startedBeforeMs?: number;
+  /** ended_ms bounds, inclusive; a recording without an end never matches them. */
+  endedAfterMs?: number;
+  endedBeforeMs?: number;
+}
+
+export interface TranscriptionFilter {
+  recordingId?: string;
   /** created_ms bounds, inclusive. */
   createdAfterMs?: number;
   createdBeforeMs?: number;
@@ -182,6 +200,15 @@ export class RecordingRepository {
       where.push('created_ms <= ?');
       args.push(filter.createdBeforeMs);
     }
+    const bound = (expr: string, value: number | undefined): void => {
+      if (value === undefined) return;
+      where.push(expr);
+      args.push(value);
+    };
+    bound('started_ms >= ?', filter.startedAfterMs);
+    bound('started_ms <= ?', filter.startedBeforeMs);
+    bound('ended_ms >= ?', filter.endedAfterMs);
+    bound('ended_ms <= ?', filter.endedBeforeMs);
     const clause = where.join(' AND ');
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM recordings WHERE ${clause}`).get(...args) as { n: number }).n;
     const rows = this.db
@@ -192,6 +219,15 @@ export class RecordingRepository {
 
   delete(id: string): boolean {
     return this.deleteStmt.run(id).changes > 0;
+  }
+
+  /** Deletes these rows in one transaction: all of them or, if anything fails, none. Returns how many existed. */
+  deleteMany(ids: readonly string[]): number {
+    return this.db.transaction((list: readonly string[]) => {
+      let n = 0;
+      for (const id of new Set(list)) n += this.deleteStmt.run(id).changes;
+      return n;
+    })(ids);
   }
 
   saveTranscription(row: TranscriptionRow): void {
@@ -210,7 +246,11 @@ export class RecordingRepository {
     return this.transcriptionsForStmt.all(recordingId).map(transcriptionFromRaw);
   }
 
-  listTranscriptions(page: { size: number; number: number }): { rows: TranscriptionRow[]; total: number } {
+  /** Newest first. */
+  listTranscriptions(page: { size: number; number: number }, filter: TranscriptionFilter = {}): { rows: TranscriptionRow[]; total: number } {
+    if (filter.recordingId !== undefined || filter.createdAfterMs !== undefined || filter.createdBeforeMs !== undefined) {
+      return this.listTranscriptionsWhere(page, filter);
+    }
     const total = this.countTranscriptionsStmt.get()?.n ?? 0;
     const rows = this.pageTranscriptionsStmt.all(page.size, (page.number - 1) * page.size).map(transcriptionFromRaw);
     return { rows, total };
@@ -218,6 +258,25 @@ export class RecordingRepository {
 
   deleteTranscription(id: string): boolean {
     return this.deleteTranscriptionStmt.run(id).changes > 0;
+  }
+
+  private listTranscriptionsWhere(page: { size: number; number: number }, filter: TranscriptionFilter): { rows: TranscriptionRow[]; total: number } {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const add = (expr: string, value: string | number | undefined): void => {
+      if (value === undefined) return;
+      where.push(expr);
+      args.push(value);
+    };
+    add('recording_id = ?', filter.recordingId);
+    add('created_ms >= ?', filter.createdAfterMs);
+    add('created_ms <= ?', filter.createdBeforeMs);
+    const clause = where.join(' AND ');
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM recording_transcriptions WHERE ${clause}`).get(...args) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM recording_transcriptions WHERE ${clause} ORDER BY created_ms DESC, id LIMIT ? OFFSET ?`)
+      .all(...args, page.size, (page.number - 1) * page.size) as RawTranscription[];
+    return { rows: rows.map(transcriptionFromRaw), total };
   }
 }
 
