@@ -1,15 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { callControlActions } from './actions/call-control.js';
 import { gatherActions } from './actions/gather-actions.js';
 import { playbackActions } from './actions/playback-actions.js';
+import { recordFromAnswerRequest, recordingActions } from './actions/recording-actions.js';
 import { promptGatherActions } from './actions/prompt-gather-actions.js';
 import { speakActions } from './actions/speak-actions.js';
 import { createHttpApp } from './api/app.js';
 import { registerApplicationRoutes } from './api/routes/call-control-applications.js';
 import { registerCallRoutes } from './api/routes/calls.js';
 import { registerMediaRoutes } from './api/routes/media.js';
+import { registerRecordingTranscriptionRoutes } from './api/routes/recording-transcriptions.js';
+import { registerRecordingRoutes } from './api/routes/recordings.js';
 import { registerStatsRoutes } from './api/routes/stats.js';
 import { registerVirtualPhoneRoutes } from './api/routes/virtual-phones.js';
 import { registerWebhookDeliveryRoutes } from './api/routes/webhook-deliveries.js';
@@ -25,9 +29,14 @@ import { AudioLibrary } from './media/audio/audio-cache.js';
 import { PlaybackSources } from './media/playback-sources.js';
 import { MediaScheduler, monotonicTime } from './media/scheduler.js';
 import { speechPreparer } from './speech/speech-preparer.js';
+import { createTranscriber } from './speech/stt/index.js';
+import { RecordingService } from './recordings/recording-service.js';
+import { recordingMedia } from './recordings/recording-media.js';
+import { decodeAudio } from './media/audio/decode.js';
 import { createSpeechSynthesizer, type ConfiguredProvider } from './speech/tts/index.js';
 import { EventPublisher } from './events/publisher.js';
 import { MediaLibrary } from './media-storage/media-library.js';
+import { RecordingFiles } from './recordings/recording-files.js';
 import { ApplicationRepository } from './store/application-repository.js';
 import { CommandRepository } from './store/command-repository.js';
 import { openDatabase, type Db } from './store/db.js';
@@ -35,6 +44,7 @@ import { LegRepository } from './store/leg-repository.js';
 import { MediaRepository } from './store/media-repository.js';
 import { NumberRepository } from './store/number-repository.js';
 import { OutboxRepository } from './store/outbox-repository.js';
+import { RecordingRepository } from './store/recording-repository.js';
 import { SettingsRepository } from './store/settings-repository.js';
 import { VirtualPhoneRepository } from './store/virtual-phone-repository.js';
 import { SystemClock, VirtualClock, type Clock } from './util/clock.js';
@@ -72,6 +82,10 @@ export interface Switchboard {
   readonly scheduler: MediaScheduler;
   /** Media Storage (/v2/media): what a command's media_name resolves to, via `read(name)`. */
   readonly media: MediaLibrary;
+  /** Call recordings and their transcriptions (rows). */
+  readonly recordings: RecordingRepository;
+  /** The recordings directory: file paths, deletion, and the download/public URLs (`webhookUrls(row)`). */
+  readonly recordingFiles: RecordingFiles;
   close(): Promise<void>;
 }
 
@@ -93,6 +107,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const legs = new LegRepository(db);
   const commands = new CommandRepository(db);
   const outbox = new OutboxRepository(db);
+  const recordings = new RecordingRepository(db);
+  // The base URL is final once the server listens (setBaseUrl below); a configured public one is known now.
+  const recordingFiles = new RecordingFiles({ dir: join(dataDir, 'recordings'), settings, log, ...(config.publicBaseUrl ? { baseUrl: config.publicBaseUrl } : {}) });
 
   const signingKey = settings.getOrCreate('webhook_signing_key', () => generateSigningKey().privateKeyPem);
   const signer = new WebhookSigner(signingKey.value);
@@ -165,18 +182,43 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     media,
     speech: speechPreparer(speech),
   });
+  const transcriber = await createTranscriber({
+    pocketsphinx: config.speech.pocketsphinx,
+    ...(config.speech.transcriptionServer ? { openai: config.speech.transcriptionServer } : {}),
+  });
+  const recordingService = new RecordingService({
+    engine, repository: recordings, dir: recordingFiles.dir, media: recordingMedia(log),
+    publish: (leg, event) => publisher.publish(leg, event),
+    findLeg: (callControlId) => engine.find(callControlId),
+    urls: (row) => recordingFiles.webhookUrls(row),
+    transcribe: async (file, language) => {
+      const pcm = await decodeAudio(await readFile(file));
+      const result = await transcriber.transcribe(pcm, { language });
+      return { text: result.text, engine: result.model };
+    },
+    clock, ids, log,
+  });
+  engine.onAnswered((leg) => recordingService.answered(leg));
+  engine.onEnded((leg) => recordingService.forget(leg.callControlId));
   registerCallRoutes(http, {
     engine, router, applications, commands, clock, validator,
+    dialed: (leg, body) => {
+      const record = recordFromAnswerRequest(body);
+      if (record) recordingService.startOnAnswer(leg.callControlId, record);
+    },
     actions: {
-      ...callControlActions(engine), ...gatherActions(engine, ids), ...clientStateActions(),
+      ...callControlActions(engine, recordingService), ...gatherActions(engine, ids), ...clientStateActions(),
+      ...recordingActions(engine, recordingService),
       ...playbackActions(engine, sources), ...speakActions(engine, sources), ...promptGatherActions(engine, sources, clock, ids),
     },
   });
   registerApplicationRoutes(http, { applications, clock, validator });
-  registerVirtualPhoneRoutes(http, { phones, applications, numbers });
+  registerVirtualPhoneRoutes(http, { phones, applications, numbers, sources });
   registerWebhookDeliveryRoutes(http, { outbox });
   registerStatsRoutes(http, { engine, scheduler, sip });
   registerMediaRoutes(http, { media });
+  registerRecordingRoutes(http, { recordings, files: recordingFiles });
+  registerRecordingTranscriptionRoutes(http, { recordings });
 
   const pruneTimer = setInterval(() => commands.prune(clock.now()), 60_000);
   pruneTimer.unref();
@@ -196,6 +238,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     throw err;
   }
   const url = localUrl(address, config.publicBaseUrl);
+  recordingFiles.setBaseUrl(url);
+  // After listening: the saved events of recordings a crash cut short carry URLs to this server.
+  const recoveredRecordings = await recordingService.recoverAfterRestart();
+  if (recoveredRecordings > 0) log('finished recordings left open by the previous run', { count: recoveredRecordings });
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -203,6 +249,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(pruneTimer);
       await http.close();
       engine.close();
+      // Hangups stop every recording; their files are finished before the store closes.
+      await recordingService.idle();
       await sip?.stop();
       scheduler.stop();
       media.close();
@@ -214,7 +262,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   };
 
   return {
-    url, apiKeys, publicKey: signer.publicKey, http, engine, phones, publisher, sip, scheduler, media, close,
+    url, apiKeys, publicKey: signer.publicKey, http, engine, phones, publisher, sip, scheduler, media, recordings, recordingFiles, close,
     generated: { apiKey: generatedApiKey, signingKeyCreated: signingKey.created },
   };
 }

@@ -95,6 +95,9 @@ export const errors = {
       `Switchboard accepts and validates '${action}', but does not carry it out yet.`)],
     { 'x-should-retry': 'false' }),
   internal: () => new ApiError(500, [item('10007', 'Internal server error', 'Internal server error')]),
+  recordingBeforeAudio: () =>
+    new ApiError(422, [item('90020', 'Call recording triggered before audio started',
+      'Call recording cannot be started until audio has commenced on the call.')]),
   // Media Storage (/v2/media). Refusals are 422, the status the spec declares for upload and
   // update (409 would make the SDK retry a duplicate name three times).
   mediaNotFound: (mediaName: string) =>
@@ -113,4 +116,28 @@ export const errors = {
   mediaNothingToUpdate: () =>
     new ApiError(422, [item('10004', 'Missing required parameter',
       "Send a 'media' file, a 'media_url' or 'ttl_secs' to update the media.")]),
+  /** A query parameter (filter[…], page[…]) that is malformed, out of range or not accepted. */
+  invalidQueryParameter: (parameter: string, detail: string) =>
+    new ApiError(422, [{ code: '10015', title: 'Invalid query parameter', detail, source: { parameter } }]),
+  // Call recordings (/v2/recordings, /v2/recording_transcriptions).
+  recordingNotFound: (pointer = '/recording_id') =>
+    new ApiError(404, [item('10005', 'Recording not found',
+      'The recording could not be found. Please check the recording_id and try again.', pointer)]),
+  /** A batch delete naming recordings that do not exist; one item per missing id, pointing into `ids`. */
+  recordingsNotFound: (missing: readonly { index: number; id: string }[]) =>
+    new ApiError(404, missing.map(({ index, id }) => item('10005', 'Recording not found',
+      `No recording has the id '${id}'; nothing was deleted.`, `/ids/${index}`))),
+  /** The recording exists but has no file in that format (or its file is gone). */
+  recordingFileNotFound: (format: string) =>
+    new ApiError(404, [item('10005', 'Recording file not found', `This recording has no ${format} file.`)]),
+  /** A public recording URL that is unknown, tampered with, expired or revoked: all look the same. */
+  recordingUrlNotFound: () =>
+    new ApiError(404, [item('10005', 'Resource not found', 'This recording URL is not valid.')]),
+  rangeNotSatisfiable: (size: number) =>
+    new ApiError(416, [item('10015', 'Range not satisfiable', `The requested range is outside the file (${size} bytes).`)],
+      { 'content-range': `bytes */${size}` }),
+  transcriptionNotFound: () =>
+    new ApiError(404, [item('10005', 'Recording transcription not found',
+      'The recording transcription could not be found. Please check the recording_transcription_id and try again.',
+      '/recording_transcription_id')]),
 };

@@ -7,7 +7,7 @@ import type { IdSource } from '../util/ids.js';
 import type { Direction, HangupInfo, LegRecord } from './leg-record.js';
 import type { OutboundRouter, RemoteParty } from './remote-party.js';
 import { causeForSipStatus } from './hangup-causes.js';
-import { LegAudio, type PlayRequest } from './leg-audio.js';
+import { LegAudio, type AudioTap, type PlayRequest } from './leg-audio.js';
 import type { PlaybackHandle } from '../media/player/prompt-player.js';
 import { canTransition, nextState } from './state-machine.js';
 
@@ -68,8 +68,20 @@ const DEFAULT_TIME_LIMIT_SECS = 14_400;
  */
 export class CallEngine {
   private readonly live = new Map<string, LiveLeg>();
+  private readonly answerListeners: ((leg: LegRecord) => void)[] = [];
+  private readonly endListeners: ((leg: LegRecord) => void)[] = [];
 
   constructor(private readonly deps: EngineDeps) {}
+
+  /** Told of every answered leg, once its audio exists (recording from answer). */
+  onAnswered(listener: (leg: LegRecord) => void): void {
+    this.answerListeners.push(listener);
+  }
+
+  /** Told of every leg that ended, after its call.hangup was published. */
+  onEnded(listener: (leg: LegRecord) => void): void {
+    this.endListeners.push(listener);
+  }
 
   get liveCount(): number {
     return this.live.size;
@@ -168,6 +180,17 @@ export class CallEngine {
   /** Whether main-track audio is being heard on the leg. */
   isPlaying(callControlId: string): boolean {
     return this.live.get(callControlId)?.audio?.playing ?? false;
+  }
+
+  /** Listens to an answered leg's audio until hangup (recorders); returns its removal. */
+  addAudioTap(callControlId: string, tap: AudioTap): () => void {
+    return this.mustAudio(callControlId).addTap(tap);
+  }
+
+  /** Whether audio flows on the leg yet (record_start needs it: 90020). */
+  audioStarted(callControlId: string): boolean {
+    const live = this.live.get(callControlId);
+    return live?.audio != null && (live.remote?.audioStarted ?? true);
   }
 
   stopPlayback(callControlId: string, which: 'current' | 'all', overlay: boolean): void {
@@ -286,6 +309,8 @@ export class CallEngine {
     });
     live.audio = audio;
     live.remote?.setAudioSource?.(audio.player);
+    live.remote?.setAudioTap?.(audio);
+    for (const listener of this.answerListeners) listener(live.record);
     live.timeLimitTimer = this.deps.clock.setTimer(live.timeLimitSecs * 1000, () => {
       live.timeLimitTimer = null;
       this.end(live, { cause: 'time_limit', source: 'unknown', sipCause: 'unspecified' }, true);
@@ -299,6 +324,7 @@ export class CallEngine {
     live.gather?.hangup();
     live.audio?.close();
     live.remote?.setAudioSource?.(null);
+    live.remote?.setAudioTap?.(null);
     live.ringTimer?.cancel();
     live.timeLimitTimer?.cancel();
     live.record.state = nextState(live.record.state, 'hangup');
@@ -307,6 +333,7 @@ export class CallEngine {
     this.live.delete(live.record.callControlId);
     this.persistAndPublish(live, callEvents.hangup(live.record));
     if (tellRemote) live.remote?.ended(info);
+    for (const listener of this.endListeners) listener(live.record);
     return info;
   }
 

@@ -26,6 +26,16 @@ export interface PlayRequest {
   onEnded?: (status: PlaybackEndStatus) => void;
 }
 
+/**
+ * Sees a leg's audio once per 20 ms tick: what the far end sent (inbound) and what was sent to
+ * it (outbound), null for a tick without that side. Frames are valid only during the call.
+ */
+export interface AudioTap {
+  frame(inbound: Int16Array | null, outbound: Int16Array | null): void;
+  /** The leg's audio has ended (hangup); no more frames follow. */
+  closed?(): void;
+}
+
 export interface LegAudioSink {
   publish(event: BuiltEvent): void;
   heard(prompt: HeardPrompt): void;
@@ -35,10 +45,24 @@ export interface LegAudioSink {
  * The audio an application plays on one answered leg: its player, and the events that report
  * it. Created at answer, closed at hangup (whatever plays then ends with `call_hangup`).
  */
-export class LegAudio {
+export class LegAudio implements AudioTap {
   readonly player = new PromptPlayer();
+  /** Replaced, never mutated, so a tap may remove itself from inside frame(). */
+  private taps: readonly AudioTap[] = [];
 
   constructor(private readonly leg: LegRecord, private readonly sink: LegAudioSink) {}
+
+  /** Adds a listener to the leg's audio (a recorder); returns its removal. */
+  addTap(tap: AudioTap): () => void {
+    this.taps = [...this.taps, tap];
+    return () => {
+      this.taps = this.taps.filter((t) => t !== tap);
+    };
+  }
+
+  frame(inbound: Int16Array | null, outbound: Int16Array | null): void {
+    for (const tap of this.taps) tap.frame(inbound, outbound);
+  }
 
   play(request: PlayRequest): PlaybackHandle {
     const { leg, sink } = this;
@@ -75,6 +99,9 @@ export class LegAudio {
 
   close(): void {
     this.player.close();
+    const taps = this.taps;
+    this.taps = [];
+    for (const tap of taps) tap.closed?.();
   }
 }
 

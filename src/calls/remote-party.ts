@@ -1,5 +1,5 @@
 import type { AudioSource } from '../media/player/audio-source.js';
-import type { HeardPrompt } from './leg-audio.js';
+import type { AudioTap, HeardPrompt } from './leg-audio.js';
 import type { HangupInfo } from './leg-record.js';
 
 /**
@@ -20,6 +20,10 @@ export interface RemoteParty {
   setAudioSource?(source: AudioSource | null): void;
   /** What the far end started or stopped hearing (virtual phones keep a log of it). */
   heard?(prompt: HeardPrompt): void;
+  /** From answer to hangup: gets both directions of the leg's audio once per tick. */
+  setAudioTap?(tap: AudioTap | null): void;
+  /** Whether audio flows yet (a SIP leg answered without SDP waits for the far end's answer). */
+  readonly audioStarted?: boolean;
 }
 
 /** What a far end may report to the engine, each call keyed by the leg's call_control_id. */

@@ -66,9 +66,21 @@ export interface SpeechProviderConfig {
   timeoutMs?: number;
 }
 
+/** An OpenAI-compatible `/v1/audio/transcriptions` server (OpenAI, whisper.cpp, faster-whisper). */
+export interface TranscriptionServerConfig {
+  baseUrl: string;
+  apiKey?: string;
+  model: string;
+  timeoutMs?: number;
+}
+
 export interface SpeechConfig {
   /** Use the Debian espeak-ng command, when installed, for languages flite cannot speak. */
   espeak: boolean;
+  /** Use the Debian pocketsphinx command, when installed, to transcribe English. */
+  pocketsphinx: boolean;
+  /** Tried first for transcription, for the languages it takes. */
+  transcriptionServer: TranscriptionServerConfig | null;
   providers: SpeechProviderConfig[];
   /** Budget for synthesised audio kept for reuse. */
   cacheBytes: number;
@@ -110,7 +122,7 @@ export const defaultConfig: Config = {
     inboundAuth: null,
     inbandDtmf: true,
   },
-  speech: { espeak: true, providers: [], cacheBytes: 64 * 1024 * 1024 },
+  speech: { espeak: true, pocketsphinx: true, transcriptionServer: null, providers: [], cacheBytes: 64 * 1024 * 1024 },
 };
 
 export class ConfigError extends Error {}
@@ -214,6 +226,10 @@ function validateSpeech(speech: SpeechConfig): void {
     }
   }
   if (!Number.isInteger(speech.cacheBytes) || speech.cacheBytes < 0) throw new ConfigError('speech.cacheBytes must be a whole number of bytes');
+  const server = speech.transcriptionServer;
+  if (server && (typeof server.baseUrl !== 'string' || !/^https?:\/\//.test(server.baseUrl) || typeof server.model !== 'string')) {
+    throw new ConfigError('speech.transcriptionServer needs an http(s) baseUrl and a model');
+  }
 }
 
 function validateSip(sip: SipConfig): void {

@@ -112,6 +112,16 @@ export class TestSwitchboard {
     return this.request('POST', `/switchboard/v1/virtual_calls/${id}/actions/hangup`, {});
   }
 
+  /** The phone sends audio into the call: `{ audio_url }`, `{ media_name }` or `{ playback_content, audio_type }`. */
+  sendAudio(id: string, source: Record<string, string>): Promise<unknown> {
+    return this.request('POST', `/switchboard/v1/virtual_calls/${id}/actions/play`, source);
+  }
+
+  /** The phone's user says `text` (synthesised speech sent into the call). */
+  say(id: string, text: string, voice = 'female', language?: string): Promise<unknown> {
+    return this.request('POST', `/switchboard/v1/virtual_calls/${id}/actions/speak`, { text, voice, ...(language ? { language } : {}) });
+  }
+
   /** What a virtual call heard since it was answered: 8 kHz mono 16-bit PCM. */
   async heardAudio(id: string): Promise<Int16Array> {
     const res = await fetch(`${this.server.url}/switchboard/v1/virtual_calls/${id}/audio`, { headers: { authorization: `Bearer ${this.apiKey}` } });

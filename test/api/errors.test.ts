@@ -173,12 +173,12 @@ describe('error paths through the SDK', () => {
     await client.calls.actions.answer(ccid, {});
     const retrying = sdkClient(sb, { maxRetries: 2 });
     const started = Date.now();
-    const err = await failure(() => retrying.calls.actions.startRecording(ccid, { format: 'wav', channels: 'single' }));
+    const err = await failure(() => retrying.calls.actions.gatherUsingAI(ccid, { parameters: { type: 'object', properties: {} } }));
     assert.equal(err.status, 501);
     assert.equal(body(err).errors[0]?.code, '90999');
-    assert.match(body(err).errors[0]?.detail ?? '', /record_start/);
+    assert.match(body(err).errors[0]?.detail ?? '', /gather_using_ai/);
     assert.ok(Date.now() - started < 400, 'the SDK did not back off and retry');
-    const invalid = await failure(() => client.calls.actions.startRecording(ccid, { format: 'wav' } as unknown as Telnyx.Calls.ActionStartRecordingParams));
+    const invalid = await failure(() => client.calls.actions.gatherUsingAI(ccid, {} as unknown as Telnyx.Calls.ActionGatherUsingAIParams));
     assert.equal(invalid.status, 422, 'schema validation still applies');
   });
 

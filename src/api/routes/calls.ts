@@ -18,6 +18,8 @@ export interface CallRoutesDeps {
   validator: RequestValidator;
   /** Implemented actions by path name. Validated actions missing here answer "not implemented". */
   actions: Record<string, CallAction>;
+  /** Sees every new outbound leg with its request (e.g. to record it from answer). */
+  dialed?: (leg: LegRecord, body: Record<string, unknown>) => void;
 }
 
 /** Dial, call status, and every `/calls/{id}/actions/{name}` command. */
@@ -50,6 +52,7 @@ export function registerCallRoutes(app: FastifyInstance, deps: CallRoutesDeps): 
       webhookFailoverUrl: null,
       linkTo,
     });
+    deps.dialed?.(leg, body);
     const response = { data: { ...callView(leg, clock.now()), is_alive: false } };
     if (commandId !== undefined) commands.remember('', commandId, clock.now(), response);
     return response;

@@ -4,12 +4,15 @@ import type { VirtualPhones } from '../../endpoints/virtual/virtual-phones.js';
 import type { ApplicationRepository } from '../../store/application-repository.js';
 import type { NumberRepository } from '../../store/number-repository.js';
 import type { AnswerMode, VirtualPhoneRecord } from '../../store/virtual-phone-repository.js';
+import { prepareSpeech, resolveAudio, type AudioSources } from '../../actions/audio-sources.js';
 import { encodeWav } from '../../media/audio/wav.js';
 import { isoMicros } from '../../util/time.js';
 import { ApiError, errors, fieldError, type ErrorItem } from '../errors.js';
 
 export interface VirtualRoutesDeps {
   phones: VirtualPhones;
+  /** Where the audio a phone sends (play, speak) comes from. */
+  sources: AudioSources;
   applications: ApplicationRepository;
   numbers: NumberRepository;
 }
@@ -23,7 +26,7 @@ const ANSWER_MODES: AnswerMode[] = ['auto', 'never', 'busy', 'reject'];
  * and the routing of numbers to applications.
  */
 export function registerVirtualPhoneRoutes(app: FastifyInstance, deps: VirtualRoutesDeps): void {
-  const { phones, applications, numbers } = deps;
+  const { phones, applications, numbers, sources } = deps;
 
   app.post('/switchboard/v1/virtual_calls', async (request) => {
     const body = objectBody(request.body);
@@ -78,6 +81,22 @@ export function registerVirtualPhoneRoutes(app: FastifyInstance, deps: VirtualRo
         const gap = optionalInt(body, 'gap_ms', 0, 5000, problems) ?? 100;
         if (problems.length) throw errors.validation(problems);
         if (!call.sendDtmf(digits as string, duration, gap)) throw stateError('Digits can only be sent on an answered call.');
+        break;
+      }
+      case 'play': {
+        const hint = body['audio_type'] === 'wav' ? 'wav' : 'mp3';
+        const audio = resolveAudio(sources, { url: 'audio_url', media: 'media_name', content: 'playback_content' }, body, hint, true);
+        if (!call.send('play', audio.load(), audio.source)) throw stateError('Audio can only be sent on an answered call.');
+        break;
+      }
+      case 'speak': {
+        const problems: ErrorItem[] = [];
+        const text = requiredString(body, 'text', problems);
+        const voice = optionalString(body, 'voice', problems) ?? 'female';
+        const language = optionalString(body, 'language', problems);
+        if (problems.length) throw errors.validation(problems);
+        const synthesize = prepareSpeech(sources, { payload: text as string, payloadType: 'text', voice, language }, '/text');
+        if (!call.send('speak', synthesize(), { text: text as string })) throw stateError('Speech can only be sent on an answered call.');
         break;
       }
       default:

@@ -1,5 +1,6 @@
 import type { HangupInfo } from '../../calls/leg-record.js';
 import type { FarEndSignals, RemoteParty } from '../../calls/remote-party.js';
+import type { AudioTap } from '../../calls/leg-audio.js';
 import type { AudioSource } from '../../media/player/audio-source.js';
 import type { SipIncomingCall } from '../sip/incoming-call.js';
 import type { NegotiatedMedia } from '../sip/sdp.js';
@@ -75,6 +76,14 @@ export class InboundSipLeg implements RemoteParty {
 
   setAudioSource(source: AudioSource | null): void {
     this.media.setAudioSource(source);
+  }
+
+  setAudioTap(tap: AudioTap | null): void {
+    this.media.setAudioTap(tap);
+  }
+
+  get audioStarted(): boolean {
+    return this.media.media != null;
   }
 
   /** The caller cancelled or hung up, or the dialog failed (no ACK, transport error). */

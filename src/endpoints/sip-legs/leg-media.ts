@@ -2,6 +2,7 @@ import { DtmfDeduplicator, type DtmfSource } from '../../calls/dtmf-deduplicator
 import { DtmfDetector } from '../../media/dsp/dtmf-detector.js';
 import { addDtmf, isDtmfDigit, toPcm16, type DtmfDigit } from '../../media/dsp/tone-generator.js';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../../media/frame.js';
+import type { AudioTap } from '../../calls/leg-audio.js';
 import type { AudioSource } from '../../media/player/audio-source.js';
 import type { MediaScheduler } from '../../media/scheduler.js';
 import type { PortAllocator } from '../rtp/port-allocator.js';
@@ -47,18 +48,27 @@ export class LegMedia {
   private audio: AudioSource | null = null;
   private tones: Int16Array | null = null;
   private tonesAt = 0;
+  // One tick's audio both ways, copied as it passes and handed to the tap at the start of the
+  // next tick (the outbound frame is pulled before the inbound one is played out).
+  private tap: AudioTap | null = null;
+  private readonly tapIn = new Int16Array(FRAME_SAMPLES);
+  private readonly tapOut = new Int16Array(FRAME_SAMPLES);
+  private tapHasIn = false;
+  private tapHasOut = false;
+  private tapPending = false;
 
   private constructor(private readonly rtp: RtpSession, private readonly options: LegMediaOptions) {
     this.detector = options.inbandDtmf ? new DtmfDetector({ onDigit: (event) => this.heard(event.digit, 'inband') }) : null;
     rtp.onDtmfStart = (digit) => this.heard(digit, 'rfc4733');
     rtp.setOutboundSource(() => this.nextOutbound());
-    if (this.detector) {
-      const detector = this.detector;
+    rtp.onFrame = (frame, kind) => {
       // Concealed and silent frames are made up locally: only what came off the wire is analysed.
-      rtp.onFrame = (frame, kind) => {
-        if (kind === 'audio' || kind === 'partial') detector.process(frame);
-      };
-    }
+      if (this.detector && (kind === 'audio' || kind === 'partial')) this.detector.process(frame);
+      if (this.tap) {
+        this.tapIn.set(frame);
+        this.tapHasIn = true;
+      }
+    };
   }
 
   static async open(options: LegMediaOptions): Promise<LegMedia> {
@@ -134,6 +144,12 @@ export class LegMedia {
     this.audio = source;
   }
 
+  /** Hands both directions of the audio, tick by tick, to a listener (recordings). */
+  setAudioTap(tap: AudioTap | null): void {
+    this.tap = tap;
+    this.tapPending = false;
+  }
+
   stats(): RtpSessionStats {
     return this.rtp.stats();
   }
@@ -179,6 +195,19 @@ export class LegMedia {
   }
 
   private nextOutbound(): Int16Array | null {
+    const tap = this.tap;
+    if (tap && this.tapPending) tap.frame(this.tapHasIn ? this.tapIn : null, this.tapHasOut ? this.tapOut : null);
+    const frame = this.outboundFrame();
+    if (tap) {
+      this.tapPending = true;
+      this.tapHasIn = false;
+      this.tapHasOut = frame !== null;
+      if (frame) this.tapOut.set(frame);
+    }
+    return frame;
+  }
+
+  private outboundFrame(): Int16Array | null {
     const tones = this.tones;
     if (tones !== null) {
       if (this.tonesAt < tones.length) {

@@ -1,5 +1,6 @@
 import type { HangupInfo } from '../../calls/leg-record.js';
 import type { FarEndSignals, RemoteParty } from '../../calls/remote-party.js';
+import type { AudioTap } from '../../calls/leg-audio.js';
 import type { AudioSource } from '../../media/player/audio-source.js';
 import type { SipOutgoingCall, OutgoingCallOptions } from '../sip/outgoing-call.js';
 import type { SipResponse } from '../sip/message.js';
@@ -56,6 +57,14 @@ export class OutboundSipLeg implements RemoteParty {
 
   setAudioSource(source: AudioSource | null): void {
     this.media?.setAudioSource(source);
+  }
+
+  setAudioTap(tap: AudioTap | null): void {
+    this.media?.setAudioTap(tap);
+  }
+
+  get audioStarted(): boolean {
+    return this.media?.media != null;
   }
 
   private async place(): Promise<void> {

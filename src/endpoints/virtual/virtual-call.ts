@@ -1,5 +1,6 @@
 import type { HangupInfo } from '../../calls/leg-record.js';
-import type { HeardPrompt } from '../../calls/leg-audio.js';
+import type { AudioTap, HeardPrompt } from '../../calls/leg-audio.js';
+import { PromptPlayer } from '../../media/player/prompt-player.js';
 import type { FarEndSignals, RemoteParty } from '../../calls/remote-party.js';
 import type { AudioSource } from '../../media/player/audio-source.js';
 import type { MediaRegistration, MediaScheduler } from '../../media/scheduler.js';
@@ -43,6 +44,9 @@ export class VirtualCall implements RemoteParty {
   /** What the phone heard since answer; null when audio is not kept (no scheduler, or released). */
   private heardAudio: HeardAudio | null = null;
   private listening: MediaRegistration | null = null;
+  private tap: AudioTap | null = null;
+  /** What the person holding the phone says: audio and speech it sends into the call. */
+  private readonly voice = new PromptPlayer();
 
   constructor(
     readonly id: string,
@@ -82,6 +86,7 @@ export class VirtualCall implements RemoteParty {
   ended(info: HangupInfo): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    this.voice.close();
     this.hangupCause = info.cause;
     this.note('hangup', { by: 'remote', hangup_cause: info.cause, sip_hangup_cause: info.sipCause });
   }
@@ -96,7 +101,34 @@ export class VirtualCall implements RemoteParty {
     this.listening = null;
     if (!source || !this.scheduler) return;
     const heard = (this.heardAudio ??= new HeardAudio(MAX_HEARD_SAMPLES));
-    this.listening = this.scheduler.register({ tick: () => heard.append(source.nextFrame()) });
+    this.listening = this.scheduler.register({
+      tick: () => {
+        const outbound = source.nextFrame();
+        heard.append(outbound);
+        const inbound = this.voice.nextFrame();
+        this.tap?.frame(inbound, outbound);
+      },
+    });
+  }
+
+  setAudioTap(tap: AudioTap | null): void {
+    this.tap = tap;
+  }
+
+  /**
+   * The phone sends audio into the answered call (a recording, or speech), queued after what it
+   * is already sending. False when the call is not answered.
+   */
+  send(kind: 'play' | 'speak', audio: Promise<Int16Array>, source: Record<string, string>): boolean {
+    if (this.state !== 'answered') return false;
+    this.voice.enqueue({
+      overlay: false,
+      loops: 1,
+      audio,
+      onStart: () => this.note('sending_started', { kind, ...source }),
+      onEnd: (status, detail) => this.note('sending_ended', { kind, ...source, status, ...(detail ? { detail } : {}) }),
+    });
+    return true;
   }
 
   heard(prompt: HeardPrompt): void {
@@ -172,6 +204,7 @@ export class VirtualCall implements RemoteParty {
     if (this.state === 'ended') return false;
     const wasRinging = this.state === 'ringing';
     this.state = 'ended';
+    this.voice.close();
     const info = reason === 'hangup'
       ? this.engine.remoteHangup(this.callControlId)
       : this.engine.remoteRefused(this.callControlId, reason === 'busy' ? 486 : 603);
