@@ -2,13 +2,15 @@
  * CMU pocketsphinx, when the host has it installed (Debian/Ubuntu:
  * `apt-get install pocketsphinx pocketsphinx-en-us`), as the embedded English recogniser. It runs
  * as a separate program (`pocketsphinx_continuous`), one per transcription, on a temporary 16 kHz
- * WAV: the en-us acoustic model is a 16 kHz model, so telephone audio is upsampled first, which
- * leaves its top half empty and costs accuracy (see the accuracy notes in the bench).
+ * WAV. The en-us acoustic model is a 16 kHz model: telephone audio upsampled plainly has nothing
+ * above 4 kHz, where the model expects energy, and loses most of its words (word error rate about
+ * 0.85 on synthetic speech against 0.08 for the same speech at 16 kHz). A mirror image of the
+ * telephone band put up there (`foldGain`, see audio.ts) brings it back to about 0.15–0.25.
+ * `bench/stt.ts --accuracy` measures all of this.
  *
- * Free dictation with the general language model is rough on telephone audio; a grammar of the
- * expected phrases (a menu, a form field) is much more accurate, and its answer is always one of
- * them. A grammar cannot say "none of these": speech outside it is still forced onto the closest
- * phrase.
+ * A grammar of the expected phrases (a menu, a form field) is much more accurate than free
+ * dictation, and its answer is one of them or nothing. It cannot say "none of these" reliably:
+ * speech outside the grammar usually gives nothing, but sometimes the closest phrase.
  */
 import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { closeSync, constants, open } from 'node:fs';
@@ -41,8 +43,9 @@ export interface PocketsphinxOptions {
   /** Pronouncing dictionary (`-dict`); grammar words must be in it. */
   dict?: string;
   /**
-   * Longest a transcription may take; default 10 s plus twice the audio's duration (pocketsphinx
-   * runs at about a fifth of real time, plus half a second to load its model).
+   * Longest a transcription may take; default 30 s plus twice the audio's duration. pocketsphinx
+   * alone takes about a quarter of the audio's duration plus half a second to load its model, but
+   * on a busy host it shares the CPUs with everything else.
    */
   timeoutMs?: number;
   /** Transcriptions run at once; more wait their turn. Default: one per CPU. */
@@ -220,22 +223,23 @@ export class PocketsphinxProvider implements SttProvider {
     this.checkLanguage(options.language);
     options.signal?.throwIfAborted();
     if (pcm16k.length === 0) return { text: '' };
-    const grammar = options.grammar === undefined ? null : await this.compileGrammar(options.grammar);
+    const grammar = options.jsgf !== undefined || options.grammar === undefined ? null : await this.compileGrammar(options.grammar);
+    const jsgf = options.jsgf ?? grammar?.jsgf ?? null;
 
     const release = await this.slots.acquire(options.signal);
     let dir: string | null = null;
     try {
-      dir = await mkdtemp(join(tmpdir(), 'switchboard-stt-'));
+      dir = await mkdtemp(join(tmpdir(), 'switchboard-stt-')).catch(temporaryFileError);
       const wav = join(dir, 'audio.wav');
       const log = join(dir, 'pocketsphinx.log');
-      await writeFile(wav, encodeWav(pcm16k, MODEL_RATE));
+      await writeFile(wav, encodeWav(pcm16k, MODEL_RATE)).catch(temporaryFileError);
       const args = ['-infile', wav, '-logfn', log, '-hmm', this.files.hmm, '-dict', this.files.dict, '-time', 'yes'];
-      if (grammar === null) args.push('-lm', this.files.lm);
+      if (jsgf === null) args.push('-lm', this.files.lm);
       else {
-        await writeFile(join(dir, 'grammar.jsgf'), grammar.jsgf);
+        await writeFile(join(dir, 'grammar.jsgf'), jsgf).catch(temporaryFileError);
         args.push('-jsgf', join(dir, 'grammar.jsgf'));
       }
-      const timeoutMs = this.timeoutMs ?? 10_000 + (2 * pcm16k.length * 1000) / MODEL_RATE;
+      const timeoutMs = this.timeoutMs ?? 30_000 + (2 * pcm16k.length * 1000) / MODEL_RATE;
       const { code, stdout, timedOut } = await runProgram(this.files.command, args, timeoutMs, options.signal);
       if (timedOut) throw new SttError('provider_timeout', `pocketsphinx took longer than ${Math.round(timeoutMs)} ms`);
       if (code !== 0) {
@@ -243,7 +247,7 @@ export class PocketsphinxProvider implements SttProvider {
         throw new SttError('provider_error', `pocketsphinx exited with code ${code}${detail ? `: ${detail}` : ''}`);
       }
       // A grammar's posteriors are all 1: the search never weighs other words against them.
-      const transcript = parsePocketsphinxOutput(stdout, grammar === null);
+      const transcript = parsePocketsphinxOutput(stdout, jsgf === null);
       const phrase = grammar === null ? undefined : matchedPhrase(grammar, transcript.text);
       return phrase === undefined ? transcript : { ...transcript, phrase };
     } finally {
@@ -269,6 +273,9 @@ export class PocketsphinxProvider implements SttProvider {
       throw new SttError('provider_error', `cannot read the pocketsphinx dictionary ${this.files.dict}`, { cause: error });
     });
     const grammar = compileGrammar(phrases, (word) => words.has(word));
+    if (grammar.jsgf === null && grammar.rejected.length === 0) {
+      throw new SttError('invalid_grammar', 'the grammar has no phrases');
+    }
     if (grammar.jsgf === null) {
       const why = grammar.unknownWords.length > 0 ? `; the dictionary lacks ${grammar.unknownWords.map((w) => `"${w}"`).join(', ')}` : '';
       throw new SttError('invalid_grammar', `no phrase of the grammar can be recognised by pocketsphinx${why}`);
@@ -289,6 +296,10 @@ export class PocketsphinxProvider implements SttProvider {
       throw new SttError('unsupported_language', `pocketsphinx transcribes English only, not "${language}"`);
     }
   }
+}
+
+function temporaryFileError(error: unknown): never {
+  throw new SttError('provider_error', `cannot write pocketsphinx's input files: ${describe(error)}`, { cause: error });
 }
 
 /** The caller's phrase that a grammar run recognised, when the text is exactly one. */

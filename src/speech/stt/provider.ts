@@ -14,6 +14,11 @@ export interface TranscribeOptions {
    * hint (OpenAI-compatible servers: the `prompt`) or ignore them.
    */
   grammar?: readonly string[];
+  /**
+   * A whole JSGF grammar, for answers that are any run of some words (a number said digit by
+   * digit): engines that take grammars use it instead of `grammar`; the others ignore it.
+   */
+  jsgf?: string;
   /** Abandon the transcription (the call hung up, the gather was stopped). */
   signal?: AbortSignal;
 }

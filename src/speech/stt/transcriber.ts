@@ -85,15 +85,14 @@ export class Transcriber {
 
     const remedies: string[] = [];
     if (english && this.pocketsphinx === 'not_installed') remedies.push(`install pocketsphinx (Debian/Ubuntu: ${POCKETSPHINX_INSTALL})`);
-    if (english && this.pocketsphinx === 'disabled') remedies.push('enable pocketsphinx');
-    if (!query.streaming) {
-      remedies.push(`configure an OpenAI-compatible transcription server (OpenAI, a Whisper server such as faster-whisper or whisper.cpp, LocalAI) that handles ${language}`);
-    } else if (remedies.length === 0) {
-      remedies.push('collect the audio and transcribe the whole recording instead');
-    }
-    const what = query.streaming ? 'transcribes live' : 'transcribes';
+    if (english && this.pocketsphinx === 'disabled') remedies.push(`enable pocketsphinx (installed with ${POCKETSPHINX_INSTALL})`);
+    const server = `configure an OpenAI-compatible transcription server (OpenAI, a Whisper server such as faster-whisper or whisper.cpp, LocalAI) that handles ${language}`;
+    if (!query.streaming) remedies.push(server);
+    else if (this.providers.some((p) => p.supports(language))) remedies.push('collect the audio and transcribe the whole recording instead');
+    else if (remedies.length === 0) remedies.push(`${server}, and transcribe whole recordings`);
     const because = reasons.length > 0 ? `: ${reasons.join(', ')}` : '';
-    return `no speech-to-text engine here ${what} language "${language}"${because}. To transcribe it, ${remedies.join(', or ')}.`;
+    const live = query.streaming ? ' live' : '';
+    return `no speech-to-text engine here transcribes language "${language}"${live}${because}. To transcribe it, ${remedies.join(', or ')}.`;
   }
 }
 
