@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { callControlActions } from './actions/call-control.js';
 import { gatherActions } from './actions/gather-actions.js';
+import { aiActions } from './actions/ai-actions.js';
+import { Conversations } from './ai/conversations.js';
 import { playbackActions } from './actions/playback-actions.js';
 import { recordFromAnswerRequest, recordingActions } from './actions/recording-actions.js';
 import { promptGatherActions } from './actions/prompt-gather-actions.js';
@@ -198,6 +200,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     },
     clock, ids, log,
   });
+  const conversations = new Conversations({
+    engine, sources, llm: config.ai.llm, clock, ids, log,
+    publish: (leg, event) => publisher.publish(leg, event),
+    stt: {
+      transcribe: (pcm, options) => transcriber.transcribe(pcm, options),
+      modelFor: (language) => (transcriber.canTranscribe(language) ? transcriber.providerFor(language).model : null),
+    },
+  });
   engine.onAnswered((leg) => recordingService.answered(leg));
   engine.onEnded((leg) => recordingService.forget(leg.callControlId));
   registerCallRoutes(http, {
@@ -208,14 +218,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     },
     actions: {
       ...callControlActions(engine, recordingService), ...gatherActions(engine, ids), ...clientStateActions(),
-      ...recordingActions(engine, recordingService),
+      ...recordingActions(engine, recordingService), ...aiActions(conversations),
       ...playbackActions(engine, sources), ...speakActions(engine, sources), ...promptGatherActions(engine, sources, clock, ids),
     },
   });
   registerApplicationRoutes(http, { applications, clock, validator });
   registerVirtualPhoneRoutes(http, { phones, applications, numbers, sources });
   registerWebhookDeliveryRoutes(http, { outbox });
-  registerStatsRoutes(http, { engine, scheduler, sip });
+  registerStatsRoutes(http, { engine, scheduler, sip, conversations });
   registerMediaRoutes(http, { media });
   registerRecordingRoutes(http, { recordings, files: recordingFiles });
   registerRecordingTranscriptionRoutes(http, { recordings });

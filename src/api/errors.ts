@@ -95,6 +95,8 @@ export const errors = {
       `Switchboard accepts and validates '${action}', but does not carry it out yet.`)],
     { 'x-should-retry': 'false' }),
   internal: () => new ApiError(500, [item('10007', 'Internal server error', 'Internal server error')]),
+  assistantInProgress: () =>
+    new ApiError(422, [item('90061', 'AI Assistant is already in progress', 'AI Assistant cannot be started more than once.')]),
   recordingBeforeAudio: () =>
     new ApiError(422, [item('90020', 'Call recording triggered before audio started',
       'Call recording cannot be started until audio has commenced on the call.')]),

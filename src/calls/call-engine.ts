@@ -172,6 +172,12 @@ export class CallEngine {
     live.gather = collector;
   }
 
+  /** A collector that reports its end by other means (an AI gather) lets go of the leg's digits. */
+  releaseCollector(callControlId: string, collector: DigitCollector): void {
+    const live = this.live.get(callControlId);
+    if (live?.gather === collector) live.gather = null;
+  }
+
   /** Queues audio on an answered leg (or mixes it, for an overlay). */
   play(callControlId: string, request: PlayRequest): PlaybackHandle {
     return this.mustAudio(callControlId).play(request);

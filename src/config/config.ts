@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { checkLlmConfig, llmConfigFromEnv, type LlmServerConfig } from '../ai/llm/resolve.js';
 
 /** A Call Control Application as configured in a file; ids are strings of digits, like Telnyx's. */
 export interface ConfiguredApplication {
@@ -86,6 +87,11 @@ export interface SpeechConfig {
   cacheBytes: number;
 }
 
+/** Language models for AI conversations (see src/ai/llm/resolve.ts for every field). */
+export interface AiConfig {
+  llm: LlmServerConfig | null;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -100,6 +106,7 @@ export interface Config {
   publicBaseUrl: string | null;
   sip: SipConfig;
   speech: SpeechConfig;
+  ai: AiConfig;
 }
 
 export const defaultConfig: Config = {
@@ -122,6 +129,7 @@ export const defaultConfig: Config = {
     inboundAuth: null,
     inbandDtmf: true,
   },
+  ai: { llm: null },
   speech: { espeak: true, pocketsphinx: true, transcriptionServer: null, providers: [], cacheBytes: 64 * 1024 * 1024 },
 };
 
@@ -150,13 +158,21 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     webhooks: { ...defaultConfig.webhooks, ...fromFile.webhooks, ...overrides.webhooks },
     sip: { ...defaultConfig.sip, ...fromFile.sip, ...sipFromEnv(env), ...overrides.sip },
     speech: { ...defaultConfig.speech, ...fromFile.speech, ...overrides.speech },
+    ai: { llm: mergeLlm(fromFile.ai?.llm, llmConfigFromEnv(env), overrides.ai?.llm) },
   };
   validateConfig(merged);
   return merged;
 }
 
 /** Like Config, with the nested sections partial. */
-export type ConfigOverrides = Omit<Partial<Config>, 'webhooks' | 'sip' | 'speech'> & {
+/** The language model from file, environment and overrides; null when none names a server. */
+function mergeLlm(...parts: (Partial<LlmServerConfig> | null | undefined)[]): LlmServerConfig | null {
+  const merged: LlmServerConfig = Object.assign({}, ...parts.filter(Boolean));
+  return merged.baseUrl ? merged : null;
+}
+
+export type ConfigOverrides = Omit<Partial<Config>, 'webhooks' | 'sip' | 'speech' | 'ai'> & {
+  ai?: Partial<AiConfig>;
   webhooks?: Partial<WebhookDeliveryConfig>;
   sip?: Partial<SipConfig>;
   speech?: Partial<SpeechConfig>;
@@ -211,6 +227,8 @@ function validateConfig(config: Config): void {
   }
   validateSip(config.sip);
   validateSpeech(config.speech);
+  const llmProblems = checkLlmConfig(config.ai.llm);
+  if (llmProblems.length > 0) throw new ConfigError(llmProblems.join('; '));
 }
 
 const VOICE_FAMILIES = ['*', 'basic', 'polly', 'azure', 'elevenlabs', 'telnyx', 'minimax', 'rime', 'resemble', 'inworld', 'fishaudio', 'xai', 'humain'];

@@ -1,6 +1,7 @@
 import type { LegRecord } from '../calls/leg-record.js';
 import type { RecordingRow, TranscriptionRow } from '../store/recording-repository.js';
 import { isoMicros } from '../util/time.js';
+import { callingPartyType } from './ai-events.js';
 
 /** call.recording.* payloads, beyond the five fields every call event carries. */
 export const recordingEvents = {
@@ -33,8 +34,7 @@ export const recordingEvents = {
       recording_transcription_id: transcription.id,
       status: transcription.status,
       transcription_text: transcription.text,
-      // A SIP leg is reached as sip: URI; numbers are PSTN-like. Virtual phones hold numbers.
-      calling_party_type: /^sips?:/.test(leg.from) || /^sips?:/.test(leg.to) ? 'sip' : 'pstn',
+      calling_party_type: callingPartyType(leg),
     },
   }),
 };

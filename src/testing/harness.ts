@@ -54,6 +54,7 @@ export class TestSwitchboard {
         ? { ...defaultConfig.sip, host: '127.0.0.1', port: 0, ...options.config.sip }
         : { ...defaultConfig.sip, enabled: false },
       speech: { ...defaultConfig.speech, ...options.config?.speech },
+      ai: { llm: options.config?.ai?.llm ?? null },
     };
     const server = await startServer(config, options);
     return new TestSwitchboard(server, dataDir, ownsDataDir);

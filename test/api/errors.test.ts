@@ -168,20 +168,6 @@ describe('error paths through the SDK', () => {
     assert.equal(ended.body.data?.payload?.['status'], 'call_hangup');
   });
 
-  it('actions validated but not built yet fail at once with a clear 501, without SDK retries', async () => {
-    const { ccid } = await inboundCall();
-    await client.calls.actions.answer(ccid, {});
-    const retrying = sdkClient(sb, { maxRetries: 2 });
-    const started = Date.now();
-    const err = await failure(() => retrying.calls.actions.gatherUsingAI(ccid, { parameters: { type: 'object', properties: {} } }));
-    assert.equal(err.status, 501);
-    assert.equal(body(err).errors[0]?.code, '90999');
-    assert.match(body(err).errors[0]?.detail ?? '', /gather_using_ai/);
-    assert.ok(Date.now() - started < 400, 'the SDK did not back off and retry');
-    const invalid = await failure(() => client.calls.actions.gatherUsingAI(ccid, {} as unknown as Telnyx.Calls.ActionGatherUsingAIParams));
-    assert.equal(invalid.status, 422, 'schema validation still applies');
-  });
-
   it('malformed JSON is a 400; an empty body is an empty object', async () => {
     const res = await fetch(`${sb.baseURL}/calls`, {
       method: 'POST',

@@ -108,7 +108,8 @@ describe('baresip softphone', { skip: baresipInstalled ? false : 'baresip not in
       await app.client.calls.actions.answer(ccid, {});
       await app.nextEvent('call.answered', ccid);
       await phone.waitForEvent('CALL_ESTABLISHED');
-      await app.client.calls.actions.speak(ccid, { payload: prompt, voice: 'female', language: 'en-US' });
+      // flite's male voice is the one pocketsphinx's general English model follows best.
+      await app.client.calls.actions.speak(ccid, { payload: prompt, voice: 'male', language: 'en-US' });
       await app.nextEvent('call.speak.ended', ccid, 15_000);
       // Let the last packets reach the phone before hanging up.
       await new Promise((resolve) => setTimeout(resolve, 300));

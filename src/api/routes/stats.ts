@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { Conversations } from '../../ai/conversations.js';
+import { errors } from '../errors.js';
 import type { SipEndpoint } from '../../endpoints/sip-legs/sip-endpoint.js';
 import type { MediaScheduler } from '../../media/scheduler.js';
 
@@ -51,6 +53,7 @@ export interface StatsDeps {
   engine: { readonly liveCount: number };
   scheduler: MediaScheduler;
   sip: SipEndpoint | null;
+  conversations: Conversations;
 }
 
 /**
@@ -59,7 +62,15 @@ export interface StatsDeps {
  * it is meant to be polled every few seconds, not per call.
  */
 export function registerStatsRoutes(app: FastifyInstance, deps: StatsDeps): void {
-  app.get('/switchboard/v1/stats', async (): Promise<{ data: StatsView }> => ({ data: statsView(deps) }));
+  app.get('/switchboard/v1/stats', async (): Promise<{ data: StatsView & { conversation_latency: ReturnType<Conversations['latency']> } }> => ({
+    data: { ...statsView(deps), conversation_latency: deps.conversations.latency() },
+  }));
+  // One AI conversation (gather_using_ai or assistant): its history and the latency of every turn.
+  app.get<{ Params: { id: string } }>('/switchboard/v1/conversations/:id', async (request) => {
+    const view = deps.conversations.view(request.params.id);
+    if (!view) throw errors.notFound('Conversation not found', `No conversation has the id '${request.params.id}'.`, '/conversation_id');
+    return { data: view };
+  });
 }
 
 function statsView({ engine, scheduler, sip }: StatsDeps): StatsView {
