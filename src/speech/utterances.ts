@@ -2,8 +2,11 @@ import { VoiceActivityDetector } from '../media/dsp/vad.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../media/frame.js';
 import { MIN_TALKSPURT_FRAMES } from '../media/recording/speech-range.js';
 
+/** Silence after speech that ends a caller's turn, unless told otherwise. */
+export const DEFAULT_END_SILENCE_MS = 500;
+
 export interface UtteranceOptions {
-  /** Silence after speech that ends the caller's turn (endpointing). Default 700 ms. */
+  /** Silence after speech that ends the caller's turn (endpointing). Default 500 ms. */
   endSilenceMs?: number;
   /** Audio kept from before speech was confirmed, so the first syllable is not cut. Default 300 ms. */
   preRollMs?: number;
@@ -36,7 +39,7 @@ export class UtteranceDetector {
   constructor(private readonly options: UtteranceOptions) {
     const maxMs = options.maxUtteranceMs ?? 15_000;
     this.preRollFrames = Math.round((options.preRollMs ?? 300) / FRAME_MS);
-    this.endFrames = Math.max(1, Math.round((options.endSilenceMs ?? 700) / FRAME_MS));
+    this.endFrames = Math.max(1, Math.round((options.endSilenceMs ?? DEFAULT_END_SILENCE_MS) / FRAME_MS));
     this.buffer = new Int16Array(Math.round((maxMs / 1000) * SAMPLE_RATE) + this.preRollFrames * FRAME_SAMPLES);
   }
 
