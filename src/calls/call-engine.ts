@@ -166,16 +166,21 @@ export class CallEngine {
     live.gather?.stop();
     let collector: DigitCollector | null = null;
     collector = make((outcome) => {
-      if (live.gather === collector) live.gather = null;
+      if (live.gather === collector) this.setCollector(live, null);
       this.deps.publisher.publish(live.record, callEvents.gatherEnded(live.record, outcome));
     });
-    live.gather = collector;
+    this.setCollector(live, collector);
   }
 
   /** A collector that reports its end by other means (an AI gather) lets go of the leg's digits. */
   releaseCollector(callControlId: string, collector: DigitCollector): void {
     const live = this.live.get(callControlId);
-    if (live?.gather === collector) live.gather = null;
+    if (live?.gather === collector) this.setCollector(live, null);
+  }
+
+  private setCollector(live: LiveLeg, collector: DigitCollector | null): void {
+    live.gather = collector;
+    live.remote?.collectingDigits?.(collector !== null);
   }
 
   /** Queues audio on an answered leg (or mixes it, for an overlay). */

@@ -22,6 +22,8 @@ export interface RemoteParty {
   heard?(prompt: HeardPrompt): void;
   /** From answer to hangup: gets both directions of the leg's audio once per tick. */
   setAudioTap?(tap: AudioTap | null): void;
+  /** Whether something collects the caller's digits now: far ends may listen harder meanwhile. */
+  collectingDigits?(active: boolean): void;
   /** Whether audio flows yet (a SIP leg answered without SDP waits for the far end's answer). */
   readonly audioStarted?: boolean;
 }

@@ -78,6 +78,10 @@ export class InboundSipLeg implements RemoteParty {
     this.media.setAudioSource(source);
   }
 
+  collectingDigits(active: boolean): void {
+    this.media.collectingDigits(active);
+  }
+
   setAudioTap(tap: AudioTap | null): void {
     this.media.setAudioTap(tap);
   }

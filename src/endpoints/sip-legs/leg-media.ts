@@ -56,6 +56,7 @@ export class LegMedia {
   private tapHasIn = false;
   private tapHasOut = false;
   private tapPending = false;
+  private collecting = false;
 
   private constructor(private readonly rtp: RtpSession, private readonly options: LegMediaOptions) {
     this.detector = options.inbandDtmf ? new DtmfDetector({ onDigit: (event) => this.heard(event.digit, 'inband') }) : null;
@@ -63,7 +64,7 @@ export class LegMedia {
     rtp.setOutboundSource(() => this.nextOutbound());
     rtp.onFrame = (frame, kind) => {
       // Concealed and silent frames are made up locally: only what came off the wire is analysed.
-      if (this.detector && (kind === 'audio' || kind === 'partial')) this.detector.process(frame);
+      if (this.detector && this.listenInband && (kind === 'audio' || kind === 'partial')) this.detector.process(frame);
       if (this.tap) {
         this.tapIn.set(frame);
         this.tapHasIn = true;
@@ -142,6 +143,21 @@ export class LegMedia {
   /** What the application plays to the far end; DTMF tones, while they last, take its place. */
   setAudioSource(source: AudioSource | null): void {
     this.audio = source;
+  }
+
+  /**
+   * In-band detection costs more per frame than anything else on a leg. A far end that sends RFC
+   * 4733 events is listened to for tones only while digits are being collected; one that cannot
+   * send events is listened to all the time.
+   */
+  collectingDigits(active: boolean): void {
+    if (this.collecting === active) return;
+    this.collecting = active;
+    if (active) this.detector?.reset();
+  }
+
+  private get listenInband(): boolean {
+    return this.collecting || this.negotiated?.telephoneEvent == null;
   }
 
   /** Hands both directions of the audio, tick by tick, to a listener (recordings). */

@@ -59,6 +59,10 @@ export class OutboundSipLeg implements RemoteParty {
     this.media?.setAudioSource(source);
   }
 
+  collectingDigits(active: boolean): void {
+    this.media?.collectingDigits(active);
+  }
+
   setAudioTap(tap: AudioTap | null): void {
     this.media?.setAudioTap(tap);
   }
