@@ -177,7 +177,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   const router = new CommandRouter({ engine, commands, clock });
   const keySet = new Set(apiKeys);
-  const http = createHttpApp({ isValidApiKey: (key) => keySet.has(key) });
+  const http = createHttpApp({ isValidApiKey: (key) => keySet.has(key), rateLimit: config.rateLimit });
   const validator = createRequestValidator();
   const sources = new PlaybackSources({
     library: new AudioLibrary({ timeoutMs: AUDIO_FETCH_TIMEOUT_MS, maxBytes: AUDIO_MAX_BYTES, ...(options.fetch ? { fetch: options.fetch } : {}) }),

@@ -1,9 +1,12 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, errors } from './errors.js';
+import { RateLimiter } from './rate-limiter.js';
 
 export interface AppOptions {
   /** The accepted API keys, consulted on every request so keys can change at run time. */
   isValidApiKey(key: string): boolean;
+  /** Requests per API key; refused ones get 429 with retry-after. Absent: no limit. */
+  rateLimit?: { requestsPerSecond: number; burst: number } | null;
   logger?: boolean;
   bodyLimitBytes?: number;
 }
@@ -37,11 +40,14 @@ export function createHttpApp(opts: AppOptions): FastifyInstance {
     }
   });
 
+  const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit) : null;
   app.addHook('onRequest', async (request) => {
     if (PUBLIC_PATHS.has(request.url) || request.routeOptions.config?.public === true) return;
     const header = request.headers.authorization;
     const key = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     if (!key || !opts.isValidApiKey(key)) throw errors.authentication();
+    const waitMs = limiter?.take(key) ?? 0;
+    if (waitMs > 0) throw errors.tooManyRequests(waitMs);
   });
 
   app.setErrorHandler((error: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply) => {

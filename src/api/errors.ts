@@ -94,6 +94,10 @@ export const errors = {
     new ApiError(501, [item('90999', 'Action not implemented',
       `Switchboard accepts and validates '${action}', but does not carry it out yet.`)],
     { 'x-should-retry': 'false' }),
+  /** Rate limited: `retry-after` (seconds) and `retry-after-ms` tell the SDK when to try again. */
+  tooManyRequests: (waitMs: number) =>
+    new ApiError(429, [item('10011', 'Too many requests', `This API key has sent too many requests; retry in ${Math.ceil(waitMs / 1000)} s.`)],
+      { 'retry-after': String(Math.ceil(waitMs / 1000)), 'retry-after-ms': String(waitMs) }),
   internal: () => new ApiError(500, [item('10007', 'Internal server error', 'Internal server error')]),
   assistantInProgress: () =>
     new ApiError(422, [item('90061', 'AI Assistant is already in progress', 'AI Assistant cannot be started more than once.')]),

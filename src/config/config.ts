@@ -107,6 +107,8 @@ export interface Config {
   sip: SipConfig;
   speech: SpeechConfig;
   ai: AiConfig;
+  /** Requests per API key (token bucket); null for no limit. */
+  rateLimit: { requestsPerSecond: number; burst: number } | null;
 }
 
 export const defaultConfig: Config = {
@@ -130,6 +132,7 @@ export const defaultConfig: Config = {
     inbandDtmf: true,
   },
   ai: { llm: null },
+  rateLimit: { requestsPerSecond: 200, burst: 400 },
   speech: { espeak: true, pocketsphinx: true, transcriptionServer: null, providers: [], cacheBytes: 64 * 1024 * 1024 },
 };
 
@@ -150,6 +153,8 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
   if (env['SWITCHBOARD_DATA_DIR']) fromEnv.dataDir = env['SWITCHBOARD_DATA_DIR'];
   if (env['SWITCHBOARD_API_KEYS']) fromEnv.apiKeys = env['SWITCHBOARD_API_KEYS'].split(',').map((k) => k.trim()).filter(Boolean);
   if (env['SWITCHBOARD_PUBLIC_BASE_URL']) fromEnv.publicBaseUrl = env['SWITCHBOARD_PUBLIC_BASE_URL'];
+  const rate = env['SWITCHBOARD_RATE_LIMIT'];
+  if (rate) fromEnv.rateLimit = parseRateLimit(rate);
   const merged: Config = {
     ...defaultConfig,
     ...fromFile,
@@ -195,6 +200,15 @@ function sipFromEnv(env: Env): Partial<SipConfig> {
   return sip;
 }
 
+/** `off`, or `<requests per second>[/<burst>]`, e.g. `50/100`. */
+function parseRateLimit(text: string): Config['rateLimit'] {
+  if (text === 'off') return null;
+  const match = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(text.trim());
+  if (!match) throw new ConfigError(`SWITCHBOARD_RATE_LIMIT must be "off" or like 50/100 (per second/burst): ${text}`);
+  const requestsPerSecond = Number(match[1]);
+  return { requestsPerSecond, burst: match[2] ? Number(match[2]) : Math.max(1, Math.ceil(requestsPerSecond * 2)) };
+}
+
 function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port: ${text}`);
@@ -227,6 +241,8 @@ function validateConfig(config: Config): void {
   }
   validateSip(config.sip);
   validateSpeech(config.speech);
+  const rate = config.rateLimit;
+  if (rate && (!(rate.requestsPerSecond > 0) || !(rate.burst >= 1))) throw new ConfigError('rateLimit needs requestsPerSecond > 0 and burst >= 1');
   const llmProblems = checkLlmConfig(config.ai.llm);
   if (llmProblems.length > 0) throw new ConfigError(llmProblems.join('; '));
 }

@@ -55,6 +55,8 @@ export class TestSwitchboard {
         : { ...defaultConfig.sip, enabled: false },
       speech: { ...defaultConfig.speech, ...options.config?.speech },
       ai: { llm: options.config?.ai?.llm ?? null },
+      // Tests drive the API hard; a test of rate limiting sets its own.
+      rateLimit: options.config?.rateLimit ?? null,
     };
     const server = await startServer(config, options);
     return new TestSwitchboard(server, dataDir, ownsDataDir);

@@ -49,3 +49,13 @@ describe('speech configuration', () => {
     assert.throws(() => loadConfig({}, { speech: { cacheBytes: -1 } }), /cacheBytes/);
   });
 });
+
+describe('rate limit configuration', () => {
+  it('is on by default, and SWITCHBOARD_RATE_LIMIT sets or disables it', () => {
+    assert.deepEqual(loadConfig({}).rateLimit, { requestsPerSecond: 200, burst: 400 });
+    assert.deepEqual(loadConfig({ SWITCHBOARD_RATE_LIMIT: '50/80' }).rateLimit, { requestsPerSecond: 50, burst: 80 });
+    assert.deepEqual(loadConfig({ SWITCHBOARD_RATE_LIMIT: '10' }).rateLimit, { requestsPerSecond: 10, burst: 20 });
+    assert.equal(loadConfig({ SWITCHBOARD_RATE_LIMIT: 'off' }).rateLimit, null);
+    assert.throws(() => loadConfig({ SWITCHBOARD_RATE_LIMIT: 'lots' }), /SWITCHBOARD_RATE_LIMIT/);
+  });
+});
