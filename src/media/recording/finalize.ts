@@ -23,7 +23,8 @@
 import { readdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../util/module-worker.js';
 import { runCooperatively } from '../audio/cooperative.js';
 import {
   RecordingFinalizeError,
@@ -136,29 +137,6 @@ interface PooledWorker {
 /** An idle worker is stopped after this long, so a quiet server gives the memory back. */
 const IDLE_MS = 30_000;
 
-/**
- * Loads finalize-worker.js next to this file, or finalize-worker.ts under tsx, whose loader
- * does not reach worker threads on Node 20: the bootstrap registers it there first.
- */
-const WORKER_BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.loader) (await import(workerData.loader)).register();
-  await import(workerData.entry);
-})();
-`;
-
-function workerData(): { entry: string; loader: string | null } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./finalize-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
-  if (!fromSource) return { entry, loader: null };
-  try {
-    return { entry, loader: import.meta.resolve('tsx/esm/api') };
-  } catch {
-    return { entry, loader: null };
-  }
-}
-
 let sharedPool: FinalizerPool | null = null;
 let poolSize = Math.max(1, Math.min(2, availableParallelism() - 1));
 
@@ -226,7 +204,7 @@ class FinalizerPool {
   }
 
   private spawn(): PooledWorker {
-    const worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: workerData(), execArgv: [] });
+    const worker = startModuleWorker(import.meta.url, 'finalize-worker');
     const slot: PooledWorker = { worker, job: null, idleTimer: null };
     worker.on('message', (reply: FinalizeWorkerReply) => this.settle(slot, reply));
     worker.on('error', (err) => this.retire(slot, err));

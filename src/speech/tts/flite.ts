@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../util/module-worker.js';
 import { TtsError } from './errors.js';
 import type { FliteJob, FliteJobReply, FliteWorkerData } from './flite-worker.js';
 import type { SynthesisOptions, TtsProvider } from './provider.js';
@@ -60,31 +61,6 @@ interface PooledWorker {
 }
 
 const OUTPUT_FILE = '/speech.wav';
-
-/**
- * The worker entry is flite-worker.js next to this file, or flite-worker.ts when running from
- * source under tsx; tsx's loader does not reach worker threads on Node 20, so the bootstrap
- * registers it there first through its API.
- */
-const WORKER_BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.loader) (await import(workerData.loader)).register();
-  await import(workerData.entry);
-})();
-`;
-
-function workerEntry(): { entry: string; loader: string | null } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./flite-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
-  if (!fromSource) return { entry, loader: null };
-  try {
-    return { entry, loader: import.meta.resolve('tsx/esm/api') };
-  } catch {
-    // Some other way of running TypeScript (Node's own type stripping) may handle it.
-    return { entry, loader: null };
-  }
-}
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 
@@ -207,9 +183,9 @@ export class FliteProvider implements TtsProvider {
     try {
       const module = await this.loadModule();
       if (this.closed) return;
-      const data: FliteWorkerData & ReturnType<typeof workerEntry> = { module, ...workerEntry() };
+      const data: FliteWorkerData = { module };
       // execArgv: [] because the parent's flags (--import tsx) fail in a worker on Node 20.
-      worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: data, execArgv: [] });
+      worker = startModuleWorker(import.meta.url, 'flite-worker', { ...data });
     } catch (error) {
       this.pool.splice(this.pool.indexOf(entry), 1);
       // With no worker able to run them, the waiting jobs would wait forever.
