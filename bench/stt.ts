@@ -5,7 +5,7 @@
  *   median of three runs, and the real-time factor (time / audio duration; below 1 is faster
  *   than real time); the same 5 s with a grammar; the fixed cost of a run (half a second of
  *   silence: starting the program and loading the model);
- * - with `--accuracy` (about four minutes on two cores): word error rate of free dictation on
+ * - with `--accuracy` (about a quarter of an hour on two cores): word error rate of dictation on
  *   22 call-centre sentences read by four flite voices, for the original 16 kHz audio, the
  *   same audio at 8 kHz upsampled plainly, 8 kHz with the mirrored upper band (the default),
  *   and 8 kHz through G.711 µ-law; then a grammar of ten of the sentences, on G.711 audio: its
