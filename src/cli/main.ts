@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   }
   const log = (msg: string, fields?: object) =>
     process.stderr.write(`${new Date().toISOString()} ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
-  const server = await startServer(config, { log });
+  const server = await startServer(config, { log, warmUp: true });
 
   const lines = [
     `Switchboard is listening on ${server.url} (data in ${config.dataDir})`,
