@@ -1,4 +1,5 @@
 import { errors, fieldError, type ApiError } from '../api/errors.js';
+import { PlaybackLoadError } from '../media/player/prompt-player.js';
 import { SpeechRequestError, type AudioHint, type AudioSources, type PreparedSpeech, type SpeechRequest } from '../media/sources.js';
 
 export type { AudioHint, AudioSources, PreparedSpeech, SpeechRequest };
@@ -6,6 +7,8 @@ export type { AudioHint, AudioSources, PreparedSpeech, SpeechRequest };
 export interface ResolvedAudio {
   load: () => Promise<Int16Array>;
   source: { media_url?: string; media_name?: string };
+  /** The request named no audio at all. */
+  missing?: boolean;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -27,8 +30,10 @@ export function resolveAudio(
   const content = fields.content ? body[fields.content] : undefined;
   const given = [url, media, content].filter((v) => v !== undefined).length;
   if (given === 0) {
+    // No field is required by the contract, so an empty request is accepted; the playback then
+    // ends at once as failed, saying what was missing.
     const names = [fields.url, fields.media, fields.content].filter(Boolean).join(', ');
-    throw errors.validation([fieldError.missing(`/${fields.url}`, `one of ${names}`)]);
+    return { load: () => Promise.reject(new PlaybackLoadError('failed', `No audio to play: give one of ${names}.`)), source: {}, missing: true };
   }
   if (given > 1) {
     throw errors.validation([fieldError.invalid(`/${fields.media}`, `${fields.url}, ${fields.media}${fields.content ? ` and ${fields.content}` : ''} cannot be used together.`)]);

@@ -16,7 +16,7 @@ const DEFAULT_TRIES = 3;
  * none for gather_using_speak.
  */
 export function promptGatherActions(engine: CallEngine, sources: AudioSources, clock: Clock, ids: IdSource): Record<string, CallAction> {
-  const start = (callControlId: string, body: Record<string, unknown>, prompt: () => PlayRequest, invalidPrompt: (() => PlayRequest) | null): void => {
+  const start = (callControlId: string, body: Record<string, unknown>, prompt: (() => PlayRequest) | null, invalidPrompt: (() => PlayRequest) | null): void => {
     const params: PromptedGatherOptions['params'] = {
       minimum_digits: num(body['minimum_digits'], gatherDefaults.minimum_digits),
       maximum_digits: num(body['maximum_digits'], gatherDefaults.maximum_digits),
@@ -48,7 +48,7 @@ export function promptGatherActions(engine: CallEngine, sources: AudioSources, c
           const load = once(audio.load);
           return () => ({ kind: 'playback', overlay: false, loops: 1, audio: load(), source: audio.source, events: true });
         };
-        start(leg.callControlId, body, request(main), invalid ? request(invalid) : null);
+        start(leg.callControlId, body, main.missing ? null : request(main), invalid ? request(invalid) : null);
         return { ...ok };
       },
     },

@@ -9,8 +9,8 @@ export interface PromptedGatherOptions {
   params: Pick<GatherParams, 'minimum_digits' | 'maximum_digits' | 'timeout_millis' | 'inter_digit_timeout_millis' | 'valid_digits' | 'terminating_digit' | 'gather_id'>;
   maximumTries: number;
   clock: Clock;
-  /** A fresh request for the prompt, for each try. */
-  prompt: () => PlayRequest;
+  /** A fresh request for the prompt, for each try; null gathers with no prompt. */
+  prompt: (() => PlayRequest) | null;
   /** Played before the prompt of a try that follows invalid input. */
   invalidPrompt: (() => PlayRequest) | null;
   play: (request: PlayRequest) => PlaybackHandle;
@@ -73,15 +73,18 @@ export class PromptedGather implements DigitCollector {
     });
     this.attempt = attempt;
     const requests = afterInvalid && this.options.invalidPrompt ? [this.options.invalidPrompt()] : [];
-    const prompt = this.options.prompt();
-    requests.push({
-      ...prompt,
-      onEnded: (status) => {
-        prompt.onEnded?.(status);
-        attempt.armTimers();
-      },
-    });
+    const prompt = this.options.prompt?.();
+    if (prompt) {
+      requests.push({
+        ...prompt,
+        onEnded: (status) => {
+          prompt.onEnded?.(status);
+          attempt.armTimers();
+        },
+      });
+    }
     this.prompts = requests.map((request) => this.options.play(request));
+    if (!prompt) attempt.armTimers();
   }
 
   private tryEnded(attempt: DtmfGather, outcome: GatherOutcome): void {

@@ -233,7 +233,6 @@ describe('playback and speech on virtual phones', () => {
       const json = (await res.json()) as { errors: { source?: { pointer?: string } }[] };
       return json.errors[0]?.source?.pointer ?? '';
     };
-    assert.equal(await refusal({}), '/audio_url');
     assert.equal(await refusal({ audio_url: `${filesUrl}/tone440.wav`, media_name: 'greeting' }), '/media_name');
     assert.equal(await refusal({ media_name: 'no-such-media' }), '/media_name');
     assert.equal(await refusal({ audio_url: 'ftp://example.com/a.wav' }), '/audio_url');
@@ -242,6 +241,17 @@ describe('playback and speech on virtual phones', () => {
     assert.equal(await refusal({ audio_url: `${filesUrl}/tone440.wav`, target_legs: 'opposite' }), '/target_legs');
     await hangUp(ccid);
     assert.equal(receiver.received.filter((w) => w.body.data?.payload?.['call_control_id'] === ccid && String(w.body.data.event_type).startsWith('call.playback')).length, 0);
+  });
+
+  it('accepts a playback with no audio, as the contract requires nothing, and reports it failed', async () => {
+    const { ccid } = await answeredCall();
+    await client.calls.actions.startPlayback(ccid, {});
+    const ended = await next('call.playback.ended', ccid);
+    assert.equal(ended.payload['status'], 'failed');
+    assert.match(String(ended.payload['status_detail']), /audio_url/);
+    // gather_using_audio without audio gathers with no prompt.
+    await client.calls.actions.gatherUsingAudio(ccid, { maximum_digits: 1 });
+    await hangUp(ccid);
   });
 
   it('a hangup ends what plays with call_hangup, before call.hangup', async () => {
