@@ -297,3 +297,14 @@ describe('createRequestValidator', () => {
     assert.ok(!hasAction('__proto__', 'POST') && !hasAction('toString', 'POST'));
   });
 });
+
+describe('explicit nulls', () => {
+  it('treat a null optional field as not given, and a null required field as missing', () => {
+    const r = validateRequest('gather_using_speak', { payload: 'hello', voice: 'male', language: null, invalid_payload: null });
+    assert.ok(r.ok);
+    assert.equal(Object.hasOwn(r.value, 'language'), false);
+    const missing = validateRequest('gather_using_speak', { payload: null, voice: 'male' });
+    assert.equal(missing.ok, false);
+    assert.equal(missing.ok ? '' : missing.errors[0]?.code, '10004');
+  });
+});

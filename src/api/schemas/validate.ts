@@ -61,6 +61,12 @@ export function validateRequest(name: SchemaName, body: unknown, options: Valida
   if (!isPlainObject(input)) return { ok: false, errors: [fieldError.type('', 'object')] };
 
   const value = structuredClone(input);
+  // SDKs that serialise every field send `"language": null` for what the caller did not set: an
+  // explicit null means "not given" unless the field itself may be null.
+  const properties = entry.schema.properties ?? {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field === null && !acceptsNull(properties[key])) delete value[key];
+  }
   if (options.unknownFields === 'strip') {
     const known = entry.schema.properties ?? {};
     for (const key of Object.keys(value)) if (!Object.hasOwn(known, key)) delete value[key];
@@ -90,6 +96,13 @@ export function createRequestValidator(options: ValidateOptions = {}): SchemaReq
       return result.value;
     },
   };
+}
+
+function acceptsNull(schema: unknown): boolean {
+  if (!isPlainObject(schema)) return false;
+  const type = schema['type'];
+  if (type === 'null' || (Array.isArray(type) && type.includes('null')) || schema['nullable'] === true) return true;
+  return ['anyOf', 'oneOf'].some((k) => Array.isArray(schema[k]) && (schema[k] as unknown[]).some(acceptsNull));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
