@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type Telnyx from 'telnyx';
 import type { ConfigOverrides } from '../../src/config/config.js';
 import { TestSwitchboard } from '../../src/testing/harness.js';
 import { WebhookReceiver } from '../../src/testing/webhook-receiver.js';
+import { FakeChatModel } from '../fixtures/fake-chat-model.js';
 import { pocketsphinxInstalled } from '../helpers/recognise.js';
 import { sdkClient, verify, type VerifiedEvent } from '../helpers/sdk.js';
 
@@ -120,65 +120,11 @@ describe('gather_using_ai with the offline form engine', () => {
   });
 });
 
-/**
- * A test double for a hosted chat model (an OpenAI-compatible /v1/chat/completions server): it
- * answers by looking at the conversation it is given, like a scripted model would.
- */
-class FakeChatModel {
-  readonly requests: { messages: { role: string; content: string | null }[]; tools?: { function: { name: string } }[] }[] = [];
-  private server: Server | null = null;
-  url = '';
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.answer(req).then((body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    const address = this.server.address();
-    this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-
-  private async answer(req: IncomingMessage): Promise<unknown> {
-    let raw = '';
-    for await (const chunk of req) raw += String(chunk);
-    const request = JSON.parse(raw) as FakeChatModel['requests'][number];
-    this.requests.push(request);
-    const lastUser = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-    const tools = request.tools?.map((t) => t.function.name) ?? [];
-    if (tools.includes('save_result') && /4271/.test(lastUser)) {
-      return completion(null, [
-        { name: 'note_answers', args: { account_number: 4271 } },
-        { name: 'save_result', args: { account_number: 4271, confirmed: true } },
-      ]);
-    }
-    if (/summar/i.test(lastUser)) return completion('The caller asked about their balance.');
-    if (lastUser.includes('balance')) return completion('Your balance is twelve dollars.');
-    return completion('What is your account number?');
-  }
-}
-
-function completion(text: string | null, calls: { name: string; args: unknown }[] = []): unknown {
-  return {
-    id: 'chatcmpl-test', object: 'chat.completion', model: 'fake-model',
-    choices: [{
-      index: 0,
-      finish_reason: calls.length ? 'tool_calls' : 'stop',
-      message: {
-        role: 'assistant', content: text,
-        ...(calls.length ? { tool_calls: calls.map((c, i) => ({ id: `call_${i}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } })) } : {}),
-      },
-    }],
-  };
-}
-
 describe('AI with a language model (an OpenAI-compatible test double)', () => {
   let model: FakeChatModel;
   let t: Awaited<ReturnType<typeof setup>>;
   before(async () => {
-    model = await new FakeChatModel().start();
+    model = await new FakeChatModel((n) => ({ account_number: n, confirmed: true })).start();
     t = await setup({ ai: { llm: { baseUrl: model.url, model: 'fake-model' } } });
   });
   after(async () => {
