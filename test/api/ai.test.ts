@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type Telnyx from 'telnyx';
 import type { ConfigOverrides } from '../../src/config/config.js';
-import { TestSwitchboard } from '../../src/testing/harness.js';
-import { WebhookReceiver } from '../../src/testing/webhook-receiver.js';
 import { FakeChatModel } from '../fixtures/fake-chat-model.js';
 import { pocketsphinxInstalled } from '../helpers/recognise.js';
-import { sdkClient, verify, type VerifiedEvent } from '../helpers/sdk.js';
+import { startPhoneApp } from '../fixtures/phone-app.js';
 
 const APP_NUMBER = '+15550100500';
 const CALLER = '+15550409997';
@@ -21,37 +18,17 @@ const ACCOUNT_FORM = {
 };
 
 async function setup(config: ConfigOverrides = {}) {
-  const receiver = await new WebhookReceiver().start();
-  const sb = await TestSwitchboard.start({ config });
-  const client = sdkClient(sb);
-  await sb.createApplication(receiver.url, [APP_NUMBER], 'ai');
-  const seen = new Set<string>();
-  const next = async (type: string, ccid: string, timeoutMs = 20_000): Promise<VerifiedEvent> => {
-    const webhook = await receiver.waitFor((w) => w.body.data?.event_type === type && w.body.data.payload?.['call_control_id'] === ccid && !seen.has(String(w.body.data.id)), timeoutMs);
-    const event = await verify(client, webhook);
-    seen.add(event.id);
-    return event;
-  };
-  const call = async (): Promise<{ phone: string; ccid: string }> => {
-    const placed = await sb.placeCall(CALLER, APP_NUMBER);
-    await client.calls.actions.answer(placed.call_control_id, {});
-    await next('call.answered', placed.call_control_id);
-    return { phone: placed.id, ccid: placed.call_control_id };
-  };
-  /** Waits until the assistant has said something new (a prompt ended on the phone) and returns it. */
+  const app = await startPhoneApp({ number: APP_NUMBER, caller: CALLER, config });
+  /** Waits until the phone has heard `count` prompts end, and returns their texts. */
   const heardPrompts = async (phone: string, count: number, timeoutMs = 15_000): Promise<string[]> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const texts = (await sb.virtualCall(phone)).log.filter((e) => e.event === 'prompt_ended').map((e) => String(e['text']));
+      const texts = (await app.sb.virtualCall(phone)).log.filter((e) => e.event === 'prompt_ended').map((e) => String(e['text']));
       if (texts.length >= count || Date.now() > deadline) return texts;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
-  const close = async (): Promise<void> => {
-    await sb.close();
-    await receiver.close();
-  };
-  return { sb, client, receiver, next, call, heardPrompts, close };
+  return { ...app, heardPrompts };
 }
 
 describe('gather_using_ai with the offline form engine', () => {

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import type Telnyx from 'telnyx';
 import type { ConfigOverrides } from '../../src/config/config.js';
 import { decodeAudio } from '../../src/media/audio/decode.js';
 import { encodeWav, parseWav } from '../../src/media/audio/wav.js';
-import { TestSwitchboard } from '../../src/testing/harness.js';
-import { WebhookReceiver } from '../../src/testing/webhook-receiver.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import { soundSpans, toneShare } from '../helpers/audio-analysis.js';
 import { pocketsphinxInstalled } from '../helpers/recognise.js';
-import { sdkClient, verify, type VerifiedEvent } from '../helpers/sdk.js';
+import { startPhoneApp } from '../fixtures/phone-app.js';
 
 const APP_NUMBER = '+15550100400';
 const CALLER = '+15550409998';
@@ -30,33 +27,14 @@ async function setup(options: { clock?: VirtualClock } = {}) {
 }
 
 async function setupWith(config: ConfigOverrides, clock?: VirtualClock) {
-  const receiver = await new WebhookReceiver().start();
-  const sb = await TestSwitchboard.start({ config, ...(clock ? { clock } : {}) });
-  const client = sdkClient(sb);
-  await sb.createApplication(receiver.url, [APP_NUMBER], 'recorder');
-  const seen = new Set<string>();
-  const next = async (type: string, ccid: string, timeoutMs = 10_000): Promise<VerifiedEvent> => {
-    const webhook = await receiver.waitFor((w) => w.body.data?.event_type === type && w.body.data.payload?.['call_control_id'] === ccid && !seen.has(String(w.body.data.id)), timeoutMs);
-    const event = await verify(client, webhook);
-    seen.add(event.id);
-    return event;
-  };
-  const call = async (): Promise<{ phone: string; ccid: string }> => {
-    const placed = await sb.placeCall(CALLER, APP_NUMBER);
-    await client.calls.actions.answer(placed.call_control_id, {});
-    return { phone: placed.id, ccid: placed.call_control_id };
-  };
-  /** Downloads a recording URL from call.recording.saved with the API key. */
+  const app = await startPhoneApp({ number: APP_NUMBER, caller: CALLER, config, ...(clock ? { clock } : {}) });
+  /** Downloads a recording URL from call.recording.saved (the API key is sent, and not needed). */
   const download = async (url: string): Promise<Uint8Array> => {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${sb.apiKey}` } });
+    const res = await fetch(url, { headers: { authorization: `Bearer ${app.sb.apiKey}` } });
     assert.equal(res.status, 200, `GET ${url}`);
     return new Uint8Array(await res.arrayBuffer());
   };
-  const close = async (): Promise<void> => {
-    await sb.close();
-    await receiver.close();
-  };
-  return { sb, client, receiver, next, call, download, close };
+  return { ...app, download };
 }
 
 describe('recording on virtual phones', () => {
