@@ -62,6 +62,7 @@ import { SipUserAgent } from '../src/endpoints/sip/user-agent.js';
 import { encodeWav } from '../src/media/audio/wav.js';
 import { PCMA, PCMU } from '../src/media/dsp/g711.js';
 import { createSpeechSynthesizer } from '../src/speech/tts/index.js';
+import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, terminate, waitForQuiet } from './lib/processes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -101,7 +102,6 @@ const API_KEY = 'KEYmediaload0123456789';
 // Away from sip-load's ranges (server 20000-29998, SIPp from 12000) and below the ephemeral ports.
 const SERVER_RTP_PORTS = '16000-19998';
 const SIPP_MEDIA_PORT = 14000;
-const CLK_TCK = 100;
 const FRAME_MS = 20;
 const RATE = 8000;
 const ULAW_SILENCE = PCMU.silenceCode;
@@ -114,96 +114,7 @@ const log = (message: string): void => void process.stderr.write(`[media-load] $
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const now = (): number => performance.now();
 
-// ---------------------------------------------------------------------------------------------
-// Child processes: all registered, all killed on any way out.
-
-const children = new Set<ChildProcess>();
-
-function killChildren(): void {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-}
-process.on('exit', killChildren);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: stopping`);
-    killChildren();
-    process.exit(130);
-  });
-}
-
-function whenExited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await whenExited(child);
-    clearTimeout(timer);
-  }
-  children.delete(child);
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU and memory from /proc
-
-interface Ticks { at: number; ticks: number }
-
-function processTicks(pid: number | undefined): Ticks | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { at: now(), ticks: Number(fields[11]) + Number(fields[12]) };
-  } catch {
-    return null;
-  }
-}
-
-/** Busy jiffies of every CPU together: 200 % is both cores of a 2-core machine. */
-function machineTicks(): Ticks {
-  const values = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const total = values.reduce((sum, v) => sum + v, 0);
-  return { at: now(), ticks: total - (values[3] ?? 0) - (values[4] ?? 0) };
-}
-
-function selfTicks(): Ticks {
-  const usage = process.cpuUsage();
-  return { at: now(), ticks: ((usage.user + usage.system) / 1e6) * CLK_TCK };
-}
-
-/** Percent of one core between two samples. */
-function pctOfCore(a: Ticks | null, b: Ticks | null): number | null {
-  if (!a || !b || b.at <= a.at) return null;
-  return ((b.ticks - a.ticks) / CLK_TCK / ((b.at - a.at) / 1000)) * 100;
-}
-
-function rssKb(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Waits (bounded) for the rest of the machine to leave at least a core free; returns its last busy %. */
-async function waitForQuiet(maxMs: number): Promise<number | null> {
-  const deadline = now() + maxMs;
-  let busy: number | null = null;
-  for (let i = 0; i < 100 && now() < deadline; i++) {
-    const a = machineTicks();
-    await sleep(1000);
-    busy = pctOfCore(a, machineTicks());
-    if (busy !== null && busy < QUIET_MACHINE_PCT) break;
-    if (i % 5 === 0) log(`machine busy: ${round(busy, 0)}% of a core in use by others; waiting a little`);
-  }
-  return round(busy, 1);
-}
+killChildrenOnExit(log);
 
 // ---------------------------------------------------------------------------------------------
 // Audio made here
@@ -1156,7 +1067,7 @@ const relative = (part: number | null, whole: number | null): number | null =>
 async function loadStep(calls: number, scratch: string, app: App, server: ServerChild, files: Files): Promise<Record<string, unknown>> {
   const dir = join(scratch, `step-${calls}`);
   mkdirSync(dir, { recursive: true });
-  const quiet = await waitForQuiet(quietWaitSecs * 1000);
+  const quiet = await waitForQuiet(quietWaitSecs * 1000, QUIET_MACHINE_PCT, log);
   app.bulk.length = 0;
   const rampSecs = calls / rampRate;
   const sipp = startSipp(dir, server.sipPort, await freeUdpPort(), calls, 600);
@@ -1315,7 +1226,7 @@ async function main(): Promise<void> {
   await ua.start();
   let server: ServerChild | null = null;
   try {
-    report['machine_busy_before_pct'] = await waitForQuiet(quietWaitSecs * 1000);
+    report['machine_busy_before_pct'] = await waitForQuiet(quietWaitSecs * 1000, QUIET_MACHINE_PCT, log);
     server = await ServerChild.start(scratch, app.url);
     app.use(server.url);
     log(`server pid ${server.pid}, SIP :${server.sipPort}`);

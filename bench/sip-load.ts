@@ -45,6 +45,7 @@ import Telnyx from 'telnyx';
 import type { SipOutgoingCall } from '../src/endpoints/sip/outgoing-call.js';
 import { LocalSdp, parseAnswer } from '../src/endpoints/sip/sdp.js';
 import { SipUserAgent } from '../src/endpoints/sip/user-agent.js';
+import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, terminate, waitForQuiet } from './lib/processes.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const SCENARIO = fileURLToPath(new URL('./sip-load/uac-rtp-hold.xml', import.meta.url));
@@ -71,115 +72,13 @@ const MAX_CALLS = 2000;
 const FRAME_MS = 20;
 const PCMA_SILENCE = 0xd5;
 // USER_HZ, the unit of /proc tick counts, is 100 on every Linux architecture Node runs on.
-const CLK_TCK = 100;
 const QUIET_CPU_PCT = 25;
 const CONTENDED_RETRIES = 2;
 
 const log = (message: string): void => void process.stderr.write(`[sip-load] ${message}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-// ---------------------------------------------------------------------------------------------
-// Children: every process started here is registered so any exit path kills it.
-
-const children = new Set<ChildProcess>();
-
-function killAll(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-}
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: stopping children`);
-    killAll();
-    process.exit(130);
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. */
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited(child);
-    clearTimeout(timer);
-  }
-  children.delete(child);
-}
-
-// ---------------------------------------------------------------------------------------------
-// /proc sampling
-
-interface CpuSample { at: number; ticks: number }
-
-function processTicks(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces; fields are counted after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return null;
-  }
-}
-
-function cpuSample(pid: number): CpuSample | null {
-  const ticks = processTicks(pid);
-  return ticks === null ? null : { at: performance.now(), ticks };
-}
-
-/** Percent of one core between two samples (above 100 for a process on several cores). */
-function cpuPct(a: CpuSample | null, b: CpuSample | null): number | null {
-  if (!a || !b || b.at <= a.at) return null;
-  return round(((b.ticks - a.ticks) / CLK_TCK / ((b.at - a.at) / 1000)) * 100, 1);
-}
-
-/** Busy ticks summed over every CPU, so a delta reads in the same unit as a process's. */
-function machineSample(): CpuSample {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const values = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = values.reduce((sum, v) => sum + v, 0);
-  const idle = (values[3] ?? 0) + (values[4] ?? 0);
-  return { at: performance.now(), ticks: total - idle };
-}
-
-function selfSample(): CpuSample {
-  const usage = process.cpuUsage();
-  return { at: performance.now(), ticks: ((usage.user + usage.system) / 1e6) * CLK_TCK };
-}
-
-/**
- * On a shared 2-core box another job (a test run, a build) distorts every timing here, so each step
- * starts only once the machine has been nearly idle for a second, waiting a bounded time for it.
- */
-async function waitForQuietMachine(maxWaitMs: number): Promise<number | null> {
-  const deadline = performance.now() + maxWaitMs;
-  let busy: number | null = null;
-  for (let i = 0; performance.now() < deadline && i < 1000; i++) {
-    const a = machineSample();
-    await sleep(1000);
-    busy = cpuPct(a, machineSample());
-    if (busy !== null && busy < QUIET_CPU_PCT) return busy;
-    if (i % 10 === 0) log(`waiting for the machine to quieten: ${busy}% of a core busy elsewhere`);
-  }
-  return busy;
-}
-
-function rssKb(pid: number): number | null {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
+killChildrenOnExit(log);
 
 // ---------------------------------------------------------------------------------------------
 // The server under test
@@ -268,7 +167,7 @@ class ServerChild {
 
   stop(): Promise<void> {
     // Graceful, so a --cpu-prof profile gets written.
-    return stopChild(this.child, 15_000);
+    return terminate(this.child, 15_000);
   }
 }
 
@@ -544,7 +443,7 @@ class WireCapture {
   /** Stops capturing; per port, the packets in the order they left: [seq, nanoseconds]. */
   async stop(dumpPath: string): Promise<Map<number, [number, number][]>> {
     this.child.stdin?.end();
-    await stopChild(this.child, 2000);
+    await terminate(this.child, 2000);
     writeFileSync(dumpPath, this.lines.join('\n'));
     const byPort = new Map<number, [number, number][]>();
     for (const line of this.lines) {
@@ -735,7 +634,7 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
   const pauseSecs = Math.ceil(rampSecs * 1.25) + 3 + windowSecs + 3;
   const sippTimeoutSecs = Math.ceil(pauseSecs + rampSecs * 2 + 60);
 
-  const idleMachine = await waitForQuietMachine(180_000);
+  const idleMachine = await waitForQuiet(180_000, QUIET_CPU_PCT, log);
   const server = await ServerChild.start(dir, app.url);
   app.use(server.url, (pauseSecs + 120) * 1000);
   const probes: Probe[] = [];
@@ -765,18 +664,18 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
 
     const capture = await WireCapture.start(probes.filter((p) => p.setupMs !== null).map((p) => p.port), windowSecs + 30);
     const before = await server.stats();
-    const machine0 = machineSample();
-    const self0 = selfSample();
-    const server0 = cpuSample(server.pid);
-    const sipp0 = sippRun.child.pid ? cpuSample(sippRun.child.pid) : null;
+    const machine0 = machineTicks();
+    const self0 = selfTicks();
+    const server0 = processTicks(server.pid);
+    const sipp0 = sippRun.child.pid ? processTicks(sippRun.child.pid) : null;
     for (const probe of probes) probe.record(true);
     // CLOCK_MONOTONIC, the clock of a --cpu-prof profile's timestamps: lets a profile be cut to the window.
     const windowStartUs = process.hrtime.bigint() / 1000n;
     await sleep(windowSecs * 1000);
-    const server1 = cpuSample(server.pid);
-    const sipp1 = sippRun.child.pid ? cpuSample(sippRun.child.pid) : null;
-    const machine1 = machineSample();
-    const self1 = selfSample();
+    const server1 = processTicks(server.pid);
+    const sipp1 = sippRun.child.pid ? processTicks(sippRun.child.pid) : null;
+    const machine1 = machineTicks();
+    const self1 = selfTicks();
     for (const probe of probes) probe.record(false);
     log(`step ${calls}: window monotonic µs ${windowStartUs}-${process.hrtime.bigint() / 1000n}`);
     const during = await server.stats();
@@ -834,8 +733,8 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
       calls,
       completed,
       failed,
-      server_cpu_pct: cpuPct(server0, server1),
-      sipp_cpu_pct: cpuPct(sipp0, sipp1),
+      server_cpu_pct: round(pctOfCore(server0, server1), 1),
+      sipp_cpu_pct: round(pctOfCore(sipp0, sipp1), 1),
       rss_mb: round(rssMb, 1),
       rss_per_call_kb: idleRssKb !== null && liveInWindow > 0 ? round((during.process.rss_bytes / 1024 - idleRssKb) / liveInWindow, 1) : null,
       jitter_p50_ms: round(percentile(deviations, 0.5), 2),
@@ -849,8 +748,8 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
       scheduler_window_pass_mean_ms: round(windowMean(before.media, during.media, 'pass_mean_ms'), 3),
       scheduler_window_skipped_ticks: during.media.skipped_ticks - before.media.skipped_ticks,
       scheduler_skipped_ticks: after.media.skipped_ticks,
-      machine_cpu_pct: cpuPct(machine0, machine1),
-      other_cpu_pct: otherCpu(cpuPct(machine0, machine1), [cpuPct(server0, server1), cpuPct(sipp0, sipp1), cpuPct(self0, self1)]),
+      machine_cpu_pct: round(pctOfCore(machine0, machine1), 1),
+      other_cpu_pct: otherCpu(round(pctOfCore(machine0, machine1), 1), [round(pctOfCore(server0, server1), 1), round(pctOfCore(sipp0, sipp1), 1), round(pctOfCore(self0, self1), 1)]),
       idle_machine_cpu_pct: idleMachine,
       live_calls_in_window: liveInWindow,
       window_s: windowS === null ? null : round(windowS, 1),
@@ -928,7 +827,7 @@ async function main(): Promise<void> {
   } finally {
     await ua.stop().catch(() => {});
     await app.close();
-    killAll();
+    killChildren();
     if (process.env['SIPLOAD_KEEP'] !== '1') rmSync(scratch, { recursive: true, force: true });
   }
   process.stdout.write(summary());
@@ -1020,7 +919,7 @@ function freeUdpPort(): Promise<number> {
 const overallMs = stepList().reduce((sum, n) => sum + (CONTENDED_RETRIES + 1) * ((n / rate) * 4000 + holdSecs * 1000 + 360_000), 60_000);
 const watchdog = setTimeout(() => {
   log(`gave up after ${Math.round(overallMs / 1000)} s; reporting the steps that finished`);
-  killAll();
+  killChildren();
   process.stdout.write(summary('overall time limit reached'));
   process.exit(3);
 }, overallMs);
@@ -1030,7 +929,7 @@ main().then(
   () => process.exit(0),
   (error: unknown) => {
     log(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    killAll();
+    killChildren();
     process.stdout.write(summary(error instanceof Error ? error.message : String(error)));
     process.exit(1);
   },
