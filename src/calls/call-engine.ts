@@ -317,10 +317,10 @@ export class CallEngine {
     const audio = new LegAudio(live.record, {
       publish: (event) => this.deps.publisher.publish(live.record, event),
       heard: (prompt) => live.remote?.heard?.(prompt),
+      listen: (tap) => live.remote?.setAudioTap?.(tap),
     });
     live.audio = audio;
     live.remote?.setAudioSource?.(audio.player);
-    live.remote?.setAudioTap?.(audio);
     for (const listener of this.answerListeners) listener(live.record);
     live.timeLimitTimer = this.deps.clock.setTimer(live.timeLimitSecs * 1000, () => {
       live.timeLimitTimer = null;

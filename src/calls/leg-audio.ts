@@ -39,6 +39,11 @@ export interface AudioTap {
 export interface LegAudioSink {
   publish(event: BuiltEvent): void;
   heard(prompt: HeardPrompt): void;
+  /**
+   * Connects this LegAudio to the far end's audio while it has listeners, and disconnects it
+   * (null) when the last one goes: a leg nobody listens to copies no frames.
+   */
+  listen(tap: AudioTap | null): void;
 }
 
 /**
@@ -55,8 +60,11 @@ export class LegAudio implements AudioTap {
   /** Adds a listener to the leg's audio (a recorder); returns its removal. */
   addTap(tap: AudioTap): () => void {
     this.taps = [...this.taps, tap];
+    if (this.taps.length === 1) this.sink.listen(this);
     return () => {
+      const before = this.taps.length;
       this.taps = this.taps.filter((t) => t !== tap);
+      if (before > 0 && this.taps.length === 0) this.sink.listen(null);
     };
   }
 
