@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { toEngineFormat } from '../../src/media/audio/resample.js';
-import { readWav } from '../fixtures/dtmf-wav.js';
-import { soundMs, soundSpans } from '../helpers/audio-analysis.js';
+import { parseWav } from '../../src/media/audio/wav.js';
+import { readWav, writeWav } from '../fixtures/dtmf-wav.js';
+import { soundMs, soundSpans, toneShare } from '../helpers/audio-analysis.js';
 import { pocketsphinxInstalled, recogniseWords } from '../helpers/recognise.js';
 import { Baresip, baresipInstalled } from '../fixtures/baresip.js';
 import { writeDtmfWav } from '../fixtures/dtmf-wav.js';
@@ -127,5 +128,35 @@ describe('baresip softphone', { skip: baresipInstalled ? false : 'baresip not in
     const keyWords = ['welcome', 'support', 'line', 'press', 'one', 'sales'];
     const found = keyWords.filter((word) => words.includes(word));
     assert.ok(found.length >= 4, `recognised ${JSON.stringify(words)}`);
+  });
+
+  it('is recorded on a SIP call: its microphone on the first channel of a dual recording', async () => {
+    const mic = join(dir, 'hum.wav');
+    const tone = new Int16Array(8000 * 3);
+    for (let i = 0; i < tone.length; i++) tone[i] = Math.round(6000 * Math.sin((2 * Math.PI * 700 * i) / 8000));
+    await writeWav(mic, tone);
+    const phone = await Baresip.start({ microphoneWav: mic });
+    try {
+      await phone.dial(appUri());
+      const ccid = String((await app.nextEvent('call.initiated')).payload['call_control_id']);
+      await app.client.calls.actions.answer(ccid, {});
+      await app.nextEvent('call.answered', ccid);
+      await phone.waitForEvent('CALL_ESTABLISHED');
+      await app.client.calls.actions.startRecording(ccid, { format: 'wav', channels: 'dual' });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await app.client.calls.actions.stopRecording(ccid, {});
+      const saved = await app.nextEvent('call.recording.saved', ccid);
+      const res = await fetch((saved.payload['recording_urls'] as Record<string, string>)['wav'] as string);
+      const wav = parseWav(new Uint8Array(await res.arrayBuffer()));
+      assert.equal(wav.channels, 2);
+      const caller = Int16Array.from(wav.samples[0] as Float32Array, (v) => Math.round(v * 32767));
+      const [span] = soundSpans(caller);
+      assert.ok(span, 'the caller channel holds sound');
+      assert.ok(toneShare(caller, 700, span[0], span[1]) > 0.8, 'the caller channel holds the microphone tone');
+      await app.client.calls.actions.hangup(ccid, {});
+      await phone.waitForEvent('CALL_CLOSED');
+    } finally {
+      await phone.stop();
+    }
   });
 });
