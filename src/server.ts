@@ -206,10 +206,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     clock, ids, log,
   });
   const conversations = new Conversations({
-    engine, sources, llm: config.ai.llm, clock, ids, log,
+    engine, sources, llm: config.ai.llm, endOfTurnSilenceMs: config.ai.endOfTurnSilenceMs, clock, ids, log,
     publish: (leg, event) => publisher.publish(leg, event),
     stt: {
       transcribe: (pcm, options) => transcriber.transcribe(pcm, options),
+      listen: (options) => transcriber.liveStream(options),
       modelFor: (language) => (transcriber.canTranscribe(language) ? transcriber.providerFor(language).model : null),
     },
   });

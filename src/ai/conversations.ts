@@ -5,6 +5,7 @@ import { aiEvents } from '../events/ai-events.js';
 import type { BuiltEvent } from '../events/catalogue.js';
 import type { AudioSources } from '../media/sources.js';
 import { SpeechRequestError } from '../media/sources.js';
+import type { SttStream } from '../speech/stt/provider.js';
 import type { Clock } from '../util/clock.js';
 import type { IdSource } from '../util/ids.js';
 import { FormTurns } from './form-turns.js';
@@ -16,6 +17,8 @@ import { VoiceConversation, type ExpectedSpeech, type TurnTiming } from './voice
 /** Speech to text as conversations need it. */
 export interface ConversationStt {
   transcribe(pcm: Int16Array, options: { language: string; grammar?: readonly string[]; jsgf?: string }): Promise<{ text: string }>;
+  /** Live transcription with the engine `transcribe` would use, or null when it transcribes whole turns only. */
+  listen?(options: { language: string; grammar?: readonly string[]; jsgf?: string; signal: AbortSignal }): SttStream | null;
   /** The model reported as stt_model. */
   modelFor(language: string): string | null;
 }
@@ -25,6 +28,8 @@ export interface ConversationsDeps {
   sources: AudioSources;
   stt: ConversationStt;
   llm: LlmServerConfig | null;
+  /** Silence after speech that ends a caller's turn; the UtteranceDetector's default when absent. */
+  endOfTurnSilenceMs?: number;
   publish: (leg: LegRecord, event: BuiltEvent) => void;
   clock: Clock;
   ids: IdSource;
@@ -45,7 +50,7 @@ export interface ConversationView {
   stt_model: string;
   message_history: HistoryMessage[];
   /** Per turn: end of the caller's speech → first audio of the reply, split by stage. */
-  turns: { stt_ms: number; llm_ms: number; tts_ms: number; total_ms: number }[];
+  turns: { stt_mode: 'live' | 'whole' | 'none'; stt_ms: number; llm_ms: number; tts_ms: number; total_ms: number }[];
 }
 
 interface Active {
@@ -202,7 +207,7 @@ export class Conversations {
     return {
       conversation_id: active.id, call_control_id: active.leg.callControlId, kind: active.kind, state: active.ended ? 'ended' : 'active',
       llm_model: active.llmModel, stt_model: active.sttModel, message_history: active.history(),
-      turns: active.timings.map((t) => ({ stt_ms: t.sttMs, llm_ms: t.thinkMs, tts_ms: t.ttsMs, total_ms: t.totalMs })),
+      turns: active.timings.map((t) => ({ stt_mode: t.sttMode, stt_ms: t.sttMs, llm_ms: t.thinkMs, tts_ms: t.ttsMs, total_ms: t.totalMs })),
     };
   }
 
@@ -232,6 +237,8 @@ export class Conversations {
       play: (request) => engine.play(leg.callControlId, request),
       speech: (request) => sources.prepareSpeech(request),
       transcribe: async (pcm, { language, expected }) => (await stt.transcribe(pcm, { language, ...grammarOf(expected) })).text,
+      ...(stt.listen ? { listen: ({ language, expected, signal }) => stt.listen?.({ language, signal, ...grammarOf(expected) }) ?? null } : {}),
+      ...(this.deps.endOfTurnSilenceMs !== undefined ? { endSilenceMs: this.deps.endOfTurnSilenceMs } : {}),
       voice: options.voice,
       language: options.language,
       interruptible,

@@ -36,6 +36,10 @@ export class FormTurns implements TurnHandler {
     return jsgf ? { jsgf } : undefined;
   }
 
+  upcoming(): string[] {
+    return this.form.upcoming();
+  }
+
   partialResult(): Record<string, unknown> {
     return this.form.partialResult();
   }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_END_SILENCE_MS } from '../speech/utterances.js';
 import { checkLlmConfig, llmConfigFromEnv, type LlmServerConfig } from '../ai/llm/resolve.js';
 
 /** A Call Control Application as configured in a file; ids are strings of digits, like Telnyx's. */
@@ -90,6 +91,11 @@ export interface SpeechConfig {
 /** Language models for AI conversations (see src/ai/llm/resolve.ts for every field). */
 export interface AiConfig {
   llm: LlmServerConfig | null;
+  /**
+   * Silence after a caller's speech that ends their turn in AI conversations (endpointing).
+   * Shorter answers sooner; longer lets callers pause mid-sentence without being cut off.
+   */
+  endOfTurnSilenceMs: number;
 }
 
 export interface Config {
@@ -131,7 +137,7 @@ export const defaultConfig: Config = {
     inboundAuth: null,
     inbandDtmf: true,
   },
-  ai: { llm: null },
+  ai: { llm: null, endOfTurnSilenceMs: DEFAULT_END_SILENCE_MS },
   rateLimit: { requestsPerSecond: 200, burst: 400 },
   speech: { espeak: true, pocketsphinx: true, transcriptionServer: null, providers: [], cacheBytes: 64 * 1024 * 1024 },
 };
@@ -163,7 +169,10 @@ export function loadConfig(env: Env = process.env, overrides: ConfigOverrides = 
     webhooks: { ...defaultConfig.webhooks, ...fromFile.webhooks, ...overrides.webhooks },
     sip: { ...defaultConfig.sip, ...fromFile.sip, ...sipFromEnv(env), ...overrides.sip },
     speech: { ...defaultConfig.speech, ...fromFile.speech, ...overrides.speech },
-    ai: { llm: mergeLlm(fromFile.ai?.llm, llmConfigFromEnv(env), overrides.ai?.llm) },
+    ai: {
+      llm: mergeLlm(fromFile.ai?.llm, llmConfigFromEnv(env), overrides.ai?.llm),
+      endOfTurnSilenceMs: overrides.ai?.endOfTurnSilenceMs ?? endOfTurnFromEnv(env) ?? fromFile.ai?.endOfTurnSilenceMs ?? defaultConfig.ai.endOfTurnSilenceMs,
+    },
   };
   validateConfig(merged);
   return merged;
@@ -198,6 +207,14 @@ function sipFromEnv(env: Env): Partial<SipConfig> {
     sip.rtpPortMax = parsePort(match[2] as string);
   }
   return sip;
+}
+
+function endOfTurnFromEnv(env: Env): number | undefined {
+  const text = env['SWITCHBOARD_AI_END_OF_TURN_MS'];
+  if (!text) return undefined;
+  const ms = Number(text);
+  if (!Number.isInteger(ms)) throw new ConfigError(`SWITCHBOARD_AI_END_OF_TURN_MS must be a whole number of milliseconds: ${text}`);
+  return ms;
 }
 
 /** `off`, or `<requests per second>[/<burst>]`, e.g. `50/100`. */
@@ -243,6 +260,10 @@ function validateConfig(config: Config): void {
   validateSpeech(config.speech);
   const rate = config.rateLimit;
   if (rate && (!(rate.requestsPerSecond > 0) || !(rate.burst >= 1))) throw new ConfigError('rateLimit needs requestsPerSecond > 0 and burst >= 1');
+  const endOfTurn = config.ai.endOfTurnSilenceMs;
+  if (!Number.isInteger(endOfTurn) || endOfTurn < 100 || endOfTurn > 5000) {
+    throw new ConfigError(`ai.endOfTurnSilenceMs must be whole milliseconds from 100 to 5000: ${String(endOfTurn)}`);
+  }
   const llmProblems = checkLlmConfig(config.ai.llm);
   if (llmProblems.length > 0) throw new ConfigError(llmProblems.join('; '));
 }

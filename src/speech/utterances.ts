@@ -2,18 +2,27 @@ import { VoiceActivityDetector } from '../media/dsp/vad.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../media/frame.js';
 import { MIN_TALKSPURT_FRAMES } from '../media/recording/speech-range.js';
 
-/** Silence after speech that ends a caller's turn, unless told otherwise. */
-export const DEFAULT_END_SILENCE_MS = 500;
+/**
+ * Silence after speech that ends a caller's turn, unless told otherwise. Short enough that the
+ * reply can start within half a second of the caller's last word; a caller who pauses longer
+ * mid-answer is cut there, so deployments whose callers do can raise it.
+ */
+export const DEFAULT_END_SILENCE_MS = 300;
 
 export interface UtteranceOptions {
-  /** Silence after speech that ends the caller's turn (endpointing). Default 500 ms. */
+  /** Silence after speech that ends the caller's turn (endpointing). Default DEFAULT_END_SILENCE_MS. */
   endSilenceMs?: number;
   /** Audio kept from before speech was confirmed, so the first syllable is not cut. Default 300 ms. */
   preRollMs?: number;
   /** A turn longer than this is cut and handed over as it is. Default 15 s. */
   maxUtteranceMs?: number;
-  /** The caller started talking (confirmed speech): barge-in. */
-  onSpeechStart?: () => void;
+  /**
+   * The caller started talking (confirmed speech): barge-in. `preRoll` is the turn's audio so
+   * far, from just before speech started; valid only during the call.
+   */
+  onSpeechStart?: (preRoll: Int16Array) => void;
+  /** Each frame of a turn after its pre-roll, as it arrives, for live transcription. */
+  onTurnAudio?: (frame: Int16Array) => void;
   /** One turn of the caller's speech, from just before it started to its end. */
   onUtterance: (pcm: Int16Array) => void;
 }
@@ -59,6 +68,7 @@ export class UtteranceDetector {
       return;
     }
     this.append(samples);
+    this.options.onTurnAudio?.(samples);
     this.quietFrames = confirmed || this.vad.speechLike ? 0 : this.quietFrames + 1;
     if (this.quietFrames >= this.endFrames || this.written >= this.buffer.length) this.endTurn();
   }
@@ -90,7 +100,7 @@ export class UtteranceDetector {
     this.turnStart = kept;
     this.inTurn = true;
     this.quietFrames = 0;
-    this.options.onSpeechStart?.();
+    this.options.onSpeechStart?.(this.buffer.subarray(0, kept));
   }
 
   private append(samples: Int16Array): void {

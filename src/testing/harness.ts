@@ -54,7 +54,7 @@ export class TestSwitchboard {
         ? { ...defaultConfig.sip, host: '127.0.0.1', port: 0, ...options.config.sip }
         : { ...defaultConfig.sip, enabled: false },
       speech: { ...defaultConfig.speech, ...options.config?.speech },
-      ai: { llm: options.config?.ai?.llm ?? null },
+      ai: { ...defaultConfig.ai, ...options.config?.ai, llm: options.config?.ai?.llm ?? null },
       // Tests drive the API hard; a test of rate limiting sets its own.
       rateLimit: options.config?.rateLimit ?? null,
     };

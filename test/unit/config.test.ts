@@ -59,3 +59,13 @@ describe('rate limit configuration', () => {
     assert.throws(() => loadConfig({ SWITCHBOARD_RATE_LIMIT: 'lots' }), /SWITCHBOARD_RATE_LIMIT/);
   });
 });
+
+describe('AI turn-taking configuration', () => {
+  it('ends turns after 300 ms of silence unless the file, the environment or an override says otherwise', () => {
+    assert.equal(loadConfig({}).ai.endOfTurnSilenceMs, 300);
+    assert.equal(loadConfig({ SWITCHBOARD_AI_END_OF_TURN_MS: '650' }).ai.endOfTurnSilenceMs, 650);
+    assert.equal(loadConfig({ SWITCHBOARD_AI_END_OF_TURN_MS: '650' }, { ai: { endOfTurnSilenceMs: 400 } }).ai.endOfTurnSilenceMs, 400);
+    assert.throws(() => loadConfig({ SWITCHBOARD_AI_END_OF_TURN_MS: 'soon' }), /SWITCHBOARD_AI_END_OF_TURN_MS/);
+    assert.throws(() => loadConfig({}, { ai: { endOfTurnSilenceMs: 20 } }), /endOfTurnSilenceMs/);
+  });
+});

@@ -59,6 +59,18 @@ describe('form engine: full dialogues', () => {
     assert.deepEqual(form.outcome(), outcome);
   });
 
+  it('tells what it will say once the awaited answer is understood, so it can be synthesised ahead', () => {
+    const form = engine(ORDER, { endedSpeech: 'Thank you, goodbye.' });
+    assert.deepEqual(form.upcoming(), []);
+    form.start();
+    assert.deepEqual(form.upcoming(), ['Do you confirm the order? Please say yes or no.']);
+    const next = say(form.hear('four two seven one'));
+    assert.equal(next, 'Do you confirm the order? Please say yes or no.');
+    assert.deepEqual(form.upcoming(), ['Thank you, goodbye.']);
+    form.hear('yes');
+    assert.deepEqual(form.upcoming(), []);
+  });
+
   it('takes the account number keyed, ended by #', () => {
     const { outcome } = converse(engine(), ['#keys:4271#', 'yeah']);
     assert.equal(outcome.status, 'valid');

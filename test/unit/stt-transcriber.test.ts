@@ -129,16 +129,22 @@ describe('transcriber', () => {
     );
   });
 
-  it('transcribes live only with an engine that streams', { skip: needsPocketsphinx }, async () => {
+  it('transcribes live only with the engine that would transcribe whole', { skip: needsPocketsphinx }, async () => {
     const withServer = await createTranscriber({ openai: { baseUrl, model: 'whisper-1' } });
     assert.equal(withServer.providerFor('en', { streaming: true }).name, 'pocketsphinx');
-    const stream = withServer.stream({ language: 'en' });
-    assert.equal(stream.provider, 'pocketsphinx');
+    // The configured server transcribes English whole; a live pocketsphinx would be less accurate.
+    assert.equal(withServer.liveStream({ language: 'en' }), null);
+
+    const pocketsphinxOnly = await createTranscriber({});
+    const stream = pocketsphinxOnly.liveStream({ language: 'en' });
+    assert.ok(stream, 'pocketsphinx transcribes live');
     stream.close();
+    assert.equal(pocketsphinxOnly.liveStream({ language: 'de' }), null);
 
     const serverOnly = await createTranscriber({ openai: { baseUrl, model: 'whisper-1' }, pocketsphinx: false });
+    assert.equal(serverOnly.liveStream({ language: 'en' }), null);
     assert.throws(
-      () => serverOnly.stream({ language: 'en' }),
+      () => serverOnly.providerFor('en', { streaming: true }),
       noEngine((message) => {
         assert.match(message, /transcribes language "en" live/);
         assert.match(message, /transcribe the whole recording instead/);

@@ -67,3 +67,53 @@ describe('UtteranceDetector', () => {
     assert.equal(turns.length, 0);
   });
 });
+
+describe('UtteranceDetector, live', () => {
+  it('hands out a turn as it is spoken: the pre-roll at its start, then every frame', () => {
+    const sentence = spoken('Please check my balance.');
+    let live: Int16Array[] = [];
+    const turns: { whole: Int16Array; live: Int16Array }[] = [];
+    const detector = new UtteranceDetector({
+      onSpeechStart: (preRoll) => {
+        live = [preRoll.slice()];
+      },
+      onTurnAudio: (frame) => live.push(frame.slice()),
+      onUtterance: (pcm) => turns.push({ whole: pcm, live: concat(live) }),
+    });
+    for (const part of [silence(1000), sentence, silence(1000)]) feed(detector, part);
+    assert.equal(turns.length, 1);
+    const { whole, live: streamed } = turns[0] as { whole: Int16Array; live: Int16Array };
+    // What was streamed is the turn, then the silence that ended it (the turn keeps only 100 ms of that).
+    assert.ok(streamed.length >= whole.length, `${streamed.length} streamed, ${whole.length} in the turn`);
+    assert.deepEqual(streamed.subarray(0, whole.length), whole);
+    assert.ok(streamed.length - whole.length <= 300 * 8, `${(streamed.length - whole.length) / 8} ms streamed after the turn`);
+  });
+
+  it('ends a turn after the configured silence', () => {
+    const sentence = spoken('Yes.');
+    const endedAt: number[] = [];
+    for (const endSilenceMs of [300, 800]) {
+      let fed = 0;
+      const detector = new UtteranceDetector({ endSilenceMs, onUtterance: () => endedAt.push(fed) });
+      for (const part of [silence(500), sentence, silence(1500)]) {
+        for (let at = 0; at + FRAME_SAMPLES <= part.length; at += FRAME_SAMPLES) {
+          fed += FRAME_SAMPLES;
+          detector.push(part.subarray(at, at + FRAME_SAMPLES));
+        }
+      }
+    }
+    assert.equal(endedAt.length, 2);
+    const gapMs = ((endedAt[1] as number) - (endedAt[0] as number)) / 8;
+    assert.ok(Math.abs(gapMs - 500) <= 40, `the 800 ms setting ended the turn ${gapMs} ms after the 300 ms one`);
+  });
+});
+
+function concat(parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

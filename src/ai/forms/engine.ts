@@ -215,6 +215,18 @@ export class FormEngine {
     return field === null ? null : grammarForField(field);
   }
 
+  /**
+   * What the form says next if the answer now awaited is understood: the next question, or the
+   * closing words. Speech can be made ahead from it while the caller answers.
+   */
+  upcoming(): string[] {
+    if (this.state !== 'asking') return [];
+    const next = this.fields.slice(this.index + 1).find(isAsked);
+    const closing = this.options.endedSpeech?.trim() ?? '';
+    if (next) return [questionFor(next)];
+    return closing === '' ? [] : [closing];
+  }
+
   get finished(): boolean {
     return this.state === 'done';
   }
@@ -286,11 +298,10 @@ export class FormEngine {
     return this.say(questionFor(this.current()));
   }
 
-  /** Moves past fields that are not asked: a single allowed value (filled in), or not collectable by voice. */
+  /** Moves past fields that are not asked, filling in those with a single allowed value. */
   private skipUnasked(): void {
-    for (let field = this.fields[this.index]; field !== undefined; field = this.fields[this.index]) {
+    for (let field = this.fields[this.index]; field !== undefined && !isAsked(field); field = this.fields[this.index]) {
       if (field.kind === 'choice' && field.choices?.length === 1) this.values.set(field.name, field.choices[0]);
-      else if (field.kind !== 'unsupported') return;
       this.index++;
     }
   }
@@ -319,6 +330,11 @@ export class FormEngine {
     this.ended = { status: errors.length === 0 ? 'valid' : 'invalid', result, messageHistory: this.history(), errors: unique(errors) };
     return closing === '' ? { done: this.ended } : { done: this.ended, say: closing };
   }
+}
+
+/** Fields with a single allowed value need no question; unsupported ones cannot be collected by voice. */
+function isAsked(field: FormField): boolean {
+  return !(field.kind === 'choice' && field.choices?.length === 1) && field.kind !== 'unsupported';
 }
 
 function unique(items: readonly string[]): string[] {

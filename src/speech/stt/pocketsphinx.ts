@@ -259,9 +259,10 @@ export class PocketsphinxProvider implements SttProvider {
 
   /**
    * Live transcription: one pocketsphinx process for the whole stream, reading upsampled audio
-   * as it arrives. pocketsphinx finds the utterances itself (voice activity detection) and writes
-   * each one's text half a second after it ends; those are the stream's results, all final (it
-   * gives no partial results).
+   * as it arrives, so the model loads while the caller is still silent and the words are
+   * decoded while they are spoken. pocketsphinx finds the utterances itself (voice activity
+   * detection) and writes each one's text half a second after it ends, or as soon as the audio
+   * ends; those are the stream's results, all final (it gives no partial results).
    */
   stream(options: SttStreamOptions): SttStream {
     this.checkLanguage(options.language);
@@ -284,9 +285,14 @@ export class PocketsphinxProvider implements SttProvider {
     return { ...grammar, jsgf: grammar.jsgf };
   }
 
-  /** The arguments for a stream reading raw 16 kHz audio from `input`. */
+  /**
+   * The arguments for a stream reading raw 16 kHz audio from `input`. Only the first search
+   * pass runs: the two later passes (flat lexicon, best path) rescan the whole utterance after
+   * its end, which with the language model took 0.3–0.5 s of a turn's latency and changed few
+   * words (bench/stt.ts).
+   */
   streamArgs(input: string, grammarFile: string | null): string[] {
-    const args = ['-infile', input, '-logfn', '/dev/null', '-hmm', this.files.hmm, '-dict', this.files.dict];
+    const args = ['-infile', input, '-logfn', '/dev/null', '-hmm', this.files.hmm, '-dict', this.files.dict, '-fwdflat', 'no', '-bestpath', 'no', '-vad_postspeech', '25'];
     if (grammarFile === null) args.push('-lm', this.files.lm);
     else args.push('-jsgf', grammarFile);
     return args;
@@ -435,15 +441,17 @@ class PocketsphinxStream implements SttStream {
   }
 
   private async start(): Promise<void> {
-    const grammar = this.options.grammar === undefined ? null : await this.provider.compileGrammar(this.options.grammar);
+    const { jsgf: givenJsgf, grammar: phrases } = this.options;
+    const grammar = givenJsgf !== undefined || phrases === undefined ? null : await this.provider.compileGrammar(phrases);
     this.grammar = grammar;
+    const jsgf = givenJsgf ?? grammar?.jsgf ?? null;
     const dir = await mkdtemp(join(tmpdir(), 'switchboard-stt-'));
     this.dir = dir;
     if (this.closed) return void this.removeDir();
     let grammarFile: string | null = null;
-    if (grammar !== null) {
+    if (jsgf !== null) {
       grammarFile = join(dir, 'grammar.jsgf');
-      await writeFile(grammarFile, grammar.jsgf);
+      await writeFile(grammarFile, jsgf);
     }
     const fifo = join(dir, 'audio.pcm');
     await makeFifo(fifo);

@@ -42,6 +42,8 @@ export interface SttStreamOptions {
   language: string;
   /** As for `transcribe`. */
   grammar?: readonly string[];
+  /** As for `transcribe`. */
+  jsgf?: string;
   /** Stops the stream, as `close()` does. */
   signal?: AbortSignal;
 }

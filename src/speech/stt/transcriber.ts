@@ -60,11 +60,15 @@ export class Transcriber {
     return { ...transcript, provider: provider.name, model: provider.model };
   }
 
-  /** Live transcription with the first engine that can; see `SttStream`. */
-  stream(options: SttStreamOptions): SttStream & { provider: string; model: string } {
-    const provider = this.providerFor(options.language, { streaming: true });
-    const stream = (provider.stream as (o: SttStreamOptions) => SttStream).call(provider, options);
-    return Object.assign(stream, { provider: provider.name, model: provider.model });
+  /**
+   * Live transcription with the engine `transcribe` would use for the language, or null when
+   * that engine transcribes whole recordings only (a configured server is preferred to a live
+   * engine that is less accurate).
+   */
+  liveStream(options: SttStreamOptions): SttStream | null {
+    if (!this.canTranscribe(options.language)) return null;
+    const provider = this.providerFor(options.language);
+    return provider.stream ? provider.stream(options) : null;
   }
 
   async close(): Promise<void> {
