@@ -9,6 +9,7 @@
  * - the server's own split of each turn after the endpoint (transcription, thinking, synthesis) and
  *   whether transcription ran live;
  * - the endpointing delay (silence the detector waits for before it ends a turn);
+ * - barge-in: the caller starts talking over the assistant → the assistant's speech stops;
  * - CPU per concurrent conversation that is listening.
  * Each server holds one warm-up conversation first, so engine start-up is not counted.
  *
@@ -160,6 +161,28 @@ async function run(): Promise<void> {
     const llm = await converse(sb, turns, (ccid) => assistant(ccid)());
     const offlineForm = await converse(offline, turns, gather(turns));
 
+    // Barge-in: the phone talks over a long greeting; how soon after its speech starts the greeting stops.
+    const bargeIns: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const placed = await sb.placeCall('+15550409001', APP);
+      await client(sb).calls.actions.answer(placed.call_control_id, {});
+      await client(sb).calls.actions.startAIAssistant(placed.call_control_id, {
+        greeting: 'Welcome to the bank. Our opening hours are nine to five on weekdays and ten to two on Saturdays.',
+      });
+      const log = async (): Promise<LogEntry[]> => (await sb.virtualCall(placed.id)).log as LogEntry[];
+      for (let waited = 0; waited < 100 && !(await log()).some((e) => e.event === 'prompt_started'); waited++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 400));
+      await sb.say(placed.id, 'Hello, I need help with my card please.', 'male');
+      for (let waited = 0; waited < 100 && !(await log()).some((e) => e.event === 'prompt_ended' && (e as { interrupted?: boolean }).interrupted); waited++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const entries = await log();
+      const spoke = entries.find((e) => e.event === 'sending_started');
+      const cut = entries.find((e) => e.event === 'prompt_ended' && (e as { interrupted?: boolean }).interrupted);
+      if (spoke && cut) bargeIns.push(micros(cut.at) - micros(spoke.at));
+      await client(sb).calls.actions.hangup(placed.call_control_id, {});
+    }
+
     // CPU of conversations that listen to a quiet line (the steady cost: VAD on every frame).
     const calls: string[] = [];
     for (let i = 0; i < concurrent; i++) {
@@ -193,12 +216,14 @@ async function run(): Promise<void> {
       endpointing_delay_ms: endOfTurnSilenceMs,
       offline_form_engine: summary(offlineForm),
       local_test_llm: summary(llm),
+      // From the first sample of the caller's speech (the clip has at most 50 ms of quiet before it).
+      barge_in_ms: { ...stat(bargeIns), trials: bargeIns.length },
       listening_conversations: concurrent,
       cpu_pct_per_listening_conversation: Number((idleCpu / concurrent).toFixed(3)),
       // Each listening conversation keeps a recogniser started, waiting for the caller's next turn.
       recognisers_waiting: listening.count,
       recogniser_pss_mb_each: listening.count > 0 ? Math.round(listening.pssMb / listening.count) : null,
-      target: { end_of_speech_to_first_audio_excluding_llm_ms: 500 },
+      target: { end_of_speech_to_first_audio_excluding_llm_ms: 500, barge_in_ms: 200 },
     })}\n`);
   } finally {
     await sb.close();
