@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { toEngineFormat } from '../../src/media/audio/resample.js';
 import { parseWav } from '../../src/media/audio/wav.js';
+import { isSttError } from '../../src/speech/stt/errors.js';
 import { PocketsphinxProvider } from '../../src/speech/stt/pocketsphinx.js';
 import { phraseWords } from '../../src/speech/stt/grammar.js';
 import type { SttStreamResult } from '../../src/speech/stt/provider.js';
@@ -188,6 +189,23 @@ describe('pocketsphinx provider', { skip }, () => {
     for await (const result of aborted) assert.fail(`unexpected result ${result.text}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(await processesRunning(), 0);
+  });
+
+  it('takes a whole JSGF grammar for a stream, and refuses streams beyond maxStreams with busy', async () => {
+    const limited = (await PocketsphinxProvider.detect({ maxStreams: 1 })) as PocketsphinxProvider;
+    const digits = '#JSGF V1.0;\ngrammar digits;\npublic <digits> = ( one | two | three | four | five | six | seven | eight | nine | zero )+;\n';
+    const stream = limited.stream({ language: 'en-US', jsgf: digits });
+    assert.throws(() => limited.stream({ language: 'en-US' }), (error: unknown) => isSttError(error, 'busy'));
+    const reading = (async () => {
+      const texts: string[] = [];
+      for await (const result of stream) texts.push(result.text);
+      return texts;
+    })();
+    stream.write(concat(silence(0.3), await speak('four two seven one'), silence(0.5)));
+    stream.end();
+    assert.deepEqual(await reading, ['four two seven one']);
+    // Its place is free again once it is over.
+    limited.stream({ language: 'en-US' }).close();
   });
 });
 

@@ -12,7 +12,9 @@ export type SttErrorCode =
   /** An engine ran but failed: a crash, an HTTP error, an unreadable answer. */
   | 'provider_error'
   /** An engine did not answer in time. */
-  | 'provider_timeout';
+  | 'provider_timeout'
+  /** The engine runs as many live transcriptions as it may; whole transcription still works. */
+  | 'busy';
 
 export class SttError extends Error {
   readonly code: SttErrorCode;

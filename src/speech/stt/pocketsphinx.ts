@@ -16,7 +16,7 @@
 import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { closeSync, constants, open } from 'node:fs';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -31,6 +31,8 @@ export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 /** The rate the en-us acoustic model was trained on. */
 const MODEL_RATE = 16_000;
 const DEFAULT_FOLD_GAIN = 0.5;
+/** What one live recogniser holds with the general English model (bench/ai-turns.ts). */
+const STREAM_BYTES = 100 * 1024 * 1024;
 
 export interface PocketsphinxOptions {
   /** The program to run; defaults to `pocketsphinx_continuous` on PATH. */
@@ -51,6 +53,12 @@ export interface PocketsphinxOptions {
   timeoutMs?: number;
   /** Transcriptions run at once; more wait their turn. Default: one per CPU. */
   concurrency?: number;
+  /**
+   * Live transcriptions (streams) open at once; more are refused with `busy`, and their audio
+   * can be transcribed whole instead. Each is a process holding its model, about 100 MB with the
+   * general English model, so the default keeps them within a quarter of the machine's memory.
+   */
+  maxStreams?: number;
   /**
    * How loud a mirror image of the telephone band to put in the empty band above 4 kHz, as a
    * fraction of the band's level (see `engineAudioAt`); 0 for plain upsampling. Default 0.5,
@@ -176,12 +184,15 @@ export class PocketsphinxProvider implements SttProvider {
   readonly foldGain: number;
   private readonly timeoutMs: number | undefined;
   private readonly slots: Slots;
+  private readonly maxStreams: number;
+  private openStreams = 0;
 
   constructor(options: PocketsphinxOptions = {}) {
     this.files = modelFiles(options);
     this.timeoutMs = options.timeoutMs;
     this.foldGain = options.foldGain ?? DEFAULT_FOLD_GAIN;
     this.slots = new Slots(options.concurrency ?? availableParallelism());
+    this.maxStreams = options.maxStreams ?? Math.max(4, Math.floor(totalmem() / 4 / STREAM_BYTES));
   }
 
   /**
@@ -266,7 +277,11 @@ export class PocketsphinxProvider implements SttProvider {
    */
   stream(options: SttStreamOptions): SttStream {
     this.checkLanguage(options.language);
-    return new PocketsphinxStream(this, options);
+    if (this.openStreams >= this.maxStreams) {
+      throw new SttError('busy', `pocketsphinx already runs ${this.maxStreams} live transcriptions (maxStreams)`);
+    }
+    this.openStreams++;
+    return new PocketsphinxStream(this, options, () => this.openStreams--);
   }
 
   /** The grammar for `phrases`; `invalid_grammar` when none of them can be recognised. */
@@ -392,11 +407,13 @@ class PocketsphinxStream implements SttStream {
   constructor(
     private readonly provider: PocketsphinxProvider,
     private readonly options: SttStreamOptions,
+    /** Called once, when the stream is over, to give its place back. */
+    private release: (() => void) | null,
   ) {
     this.upsampler = new StreamingUpsampler(MODEL_RATE, provider.foldGain);
     if (options.signal?.aborted) {
       this.closed = true;
-      this.done = true;
+      this.finish();
       return;
     }
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -531,6 +548,8 @@ class PocketsphinxStream implements SttStream {
 
   private finish(): void {
     this.done = true;
+    this.release?.();
+    this.release = null;
     if (this.drainTimer !== null) clearTimeout(this.drainTimer);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.input?.destroy();
