@@ -53,7 +53,7 @@ async function fakeModel(): Promise<{ url: string; close: () => Promise<void> }>
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
       id: 'x', object: 'chat.completion', model: 'fake',
-      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `Thanks, that is noted as item ${++replies}. Is there anything else I can help you with today?` } }],
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `Item ${++replies} is noted, thank you for that. Is there anything else I can help you with today?` } }],
     })));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -205,6 +205,10 @@ async function run(): Promise<void> {
       turns: result.turns.length,
       stt_modes: [...new Set(result.turns.map((r) => r.stt_mode))],
       end_of_speech_to_first_audio_ms: stat(result.gaps.map((g) => g + TRIM_PAD_MS)),
+      // The phone's answers and the server's turns pair up in order: what the turn's own time
+      // leaves of the heard latency is the endpointing (the configured silence, the detector's
+      // hangover and the 20 ms frames), an upper bound like the latency.
+      endpointing_ms: stat(result.turns.map((turn, i) => (result.gaps[i] ?? NaN) + TRIM_PAD_MS - turn.total_ms).filter(Number.isFinite)),
       after_endpoint: {
         stt_ms: stat(result.turns.map((r) => r.stt_ms)),
         think_ms: stat(result.turns.map((r) => r.llm_ms)),

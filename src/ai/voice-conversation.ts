@@ -2,7 +2,7 @@ import type { AudioTap, PlayRequest } from '../calls/leg-audio.js';
 import type { PlaybackEndStatus, PlaybackHandle } from '../media/player/prompt-player.js';
 import type { PreparedSpeech, SpeechRequest } from '../media/sources.js';
 import type { SttStream } from '../speech/stt/provider.js';
-import { splitSentences } from '../speech/sentences.js';
+import { speechChunks } from '../speech/sentences.js';
 import { UtteranceDetector } from '../speech/utterances.js';
 import type { Clock, Timer } from '../util/clock.js';
 
@@ -202,8 +202,8 @@ export class VoiceConversation implements AudioTap {
     const stream = this.openListener(expected);
     this.armed = stream ? { stream, expected: key } : null;
     // Synthesis is cached: the likely reply is then ready when the answer comes.
-    for (const text of this.handler.upcoming?.() ?? []) {
-      this.synthesize(text)().catch((error: unknown) => this.deps.log('cannot prepare speech ahead', { error: String(error) }));
+    for (const chunk of (this.handler.upcoming?.() ?? []).flatMap(speechChunks)) {
+      this.synthesize(chunk)().catch((error: unknown) => this.deps.log('cannot prepare speech ahead', { error: String(error) }));
     }
   }
 
@@ -241,34 +241,35 @@ export class VoiceConversation implements AudioTap {
   }
 
   /**
-   * Speaks and resolves when it has been heard, interrupted or cut by the hangup. Each sentence
-   * is synthesised and queued on its own, so the first is heard while the others are made.
+   * Speaks and resolves when it has been heard, interrupted or cut by the hangup. Each piece (a
+   * sentence, or an opening clause) is synthesised and queued on its own, so the first is heard
+   * while the others are made.
    */
   private say(text: string, firstAudio: () => void): Promise<PlaybackEndStatus> {
     return new Promise((resolve) => {
-      const sentences = splitSentences(text);
-      let left = sentences.length;
+      const pieces = speechChunks(text);
+      let left = pieces.length;
       let settled = false;
       const handles: PlaybackHandle[] = [];
       const finish = (status: PlaybackEndStatus): void => {
         if (settled) return;
         settled = true;
         if (this.speaking?.stop === finish) this.speaking = null;
-        // Sentences still queued are dropped; stopping those already over does nothing.
+        // Pieces still queued are dropped; stopping those already over does nothing.
         for (const handle of handles) handle.stop('cancelled');
         resolve(status);
       };
       this.speaking = { stop: finish };
-      if (sentences.length === 0) finish('completed');
-      for (const [index, sentence] of sentences.entries()) {
+      if (pieces.length === 0) finish('completed');
+      for (const [index, piece] of pieces.entries()) {
         if (settled) break;
-        const synthesis = this.synthesize(sentence)();
+        const synthesis = this.synthesize(piece)();
         const audio = index > 0 ? synthesis : synthesis.then((pcm) => {
           firstAudio();
           return pcm;
         });
         handles.push(this.deps.play({
-          kind: 'speak', overlay: false, loops: 1, audio, source: { text: sentence }, events: false,
+          kind: 'speak', overlay: false, loops: 1, audio, source: { text: piece }, events: false,
           onEnded: (status) => {
             if (status !== 'completed') finish(status);
             else if (--left === 0) finish('completed');
@@ -278,7 +279,7 @@ export class VoiceConversation implements AudioTap {
     });
   }
 
-  /** Stops the assistant mid-sentence; sentences that had not started yet are dropped. */
+  /** Stops the assistant mid-sentence; what had not started yet is dropped. */
   private stopSpeaking(): void {
     this.speaking?.stop('cancelled');
   }

@@ -22,3 +22,22 @@ export function splitSentences(text: string): string[] {
   if (rest !== '') sentences.push(rest);
   return sentences;
 }
+
+/** An opening clause of at most six words, ended by a comma, semicolon or colon, and the rest. */
+const OPENING_CLAUSE = /^((?:\S+\s+){0,5}?\S+[,;:])\s+(.*)$/;
+/** Fewer words after the clause are quick enough to synthesise with it. */
+const REST_MIN_WORDS = 5;
+
+/**
+ * The pieces a reply is synthesised in, in order: its sentences, with a long first sentence cut
+ * after a short opening clause ("Thanks, | that is noted as item three."), because the time to
+ * the first audio grows with the length of the first piece.
+ */
+export function speechChunks(text: string): string[] {
+  const sentences = splitSentences(text);
+  const clause = OPENING_CLAUSE.exec(sentences[0] ?? '');
+  if (clause === null) return sentences;
+  const [, lead, rest] = clause as unknown as [string, string, string];
+  if (rest.split(/\s+/).length < REST_MIN_WORDS) return sentences;
+  return [lead, rest, ...sentences.slice(1)];
+}
