@@ -30,6 +30,8 @@
  *                              (the log gives each window's CLOCK_MONOTONIC span to cut a profile to)
  *   SIPLOAD_SERVER_CONFIG      JSON merged into the server's config file, e.g. '{"sip":{"inbandDtmf":false}}'
  *   SIPLOAD_KEEP=1             keep the scratch directory (server logs, SIPp traces, probe packet times)
+ *   SIPLOAD_TRACE=1            log the server's media and RTP counters every second of a step (ramp and
+ *                              teardown included), to see when ticks were skipped or packets came late
  * One JSON object goes to stdout at the end; progress and diagnostics go to stderr.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -591,7 +593,7 @@ interface StepResult {
   /** Window only (derived from the cumulative means); the percentiles above count from the server's start, ramp included. */
   scheduler_window_lateness_mean_ms: number | null;
   scheduler_window_pass_mean_ms: number | null;
-  /** Ticks dropped because the event loop was over 100 ms behind: in the window, and over the whole step. */
+  /** Ticks dropped because the event loop was too far behind (the scheduler's maxBacklogTicks): in the window, and over the whole step. */
   scheduler_window_skipped_ticks: number;
   scheduler_skipped_ticks: number;
   /** Whole machine, in percent of one core (200 is both cores of a 2-core box). */
@@ -639,6 +641,7 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
   app.use(server.url, (pauseSecs + 120) * 1000);
   const probes: Probe[] = [];
   let sipp: SippRun | null = null;
+  const stopTrace = process.env['SIPLOAD_TRACE'] === '1' ? traceCounters(server, calls) : null;
   try {
     await sleep(1000);
     const idleRssKb = rssKb(server.pid);
@@ -772,6 +775,7 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
       && jitterP99 !== null && jitterP99 <= TARGET.jitter_p99_ms && lossPct !== null && lossPct <= TARGET.loss_pct;
     return result;
   } finally {
+    stopTrace?.();
     await Promise.all(probes.map((probe) => probe.hangUp(500)));
     if (sipp && sipp.child.exitCode === null && sipp.child.signalCode === null) {
       sipp.child.kill('SIGKILL');
@@ -864,6 +868,34 @@ function pcmaPayload(): Buffer {
   pcmaCache = Buffer.concat(chunks);
   if (pcmaCache.length < 160) throw new Error(`no PCMA audio in ${PCAP}`);
   return pcmaCache;
+}
+
+/** Logs, once a second, what changed in the server's scheduler and RTP counters; returns a stop function. */
+function traceCounters(server: ServerChild, calls: number): () => void {
+  let stopped = false;
+  const started = performance.now();
+  void (async () => {
+    let last: StatsData | null = null;
+    while (!stopped) {
+      await sleep(1000);
+      let now: StatsData;
+      try {
+        now = await server.stats();
+      } catch {
+        continue;
+      }
+      if (stopped) break;
+      const d = (pick: (s: StatsData) => number): number => pick(now) - (last ? pick(last) : 0);
+      log(`step ${calls} trace +${Math.round((performance.now() - started) / 1000)} s: live ${now.live_calls}, ticks ${d((s) => s.media.ticks)}, skipped ${d((s) => s.media.skipped_ticks)}, `
+        + `lateness max ${round(now.media.lateness_max_ms, 1)} ms, pass max ${round(now.media.pass_max_ms, 1)} ms, `
+        + `rtp late ${d((s) => s.rtp?.late ?? 0)} concealed ${d((s) => s.rtp?.concealed_frames ?? 0)} dropped ${d((s) => s.rtp?.dropped_frames ?? 0)} `
+        + `sent ${d((s) => s.rtp?.packets_sent ?? 0)} received ${d((s) => s.rtp?.packets_received ?? 0)}`);
+      last = now;
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
 }
 
 function windowMean(a: StatsData['media'], b: StatsData['media'], key: 'lateness_mean_ms' | 'pass_mean_ms'): number | null {

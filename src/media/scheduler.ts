@@ -5,6 +5,12 @@ import { FRAME_MS } from './frame.js';
 /** Anything that does 20 ms of media work per tick: an RTP session, a mixer, a player. */
 export interface MediaSession {
   tick(): void;
+  /**
+   * Work of the same tick that need not be on time, run once every session's `tick` is done:
+   * a session that sends packets in `tick` and analyses what it received here keeps its packets
+   * on the 20 ms grid however long the analysis of the sessions before it takes.
+   */
+  afterTick?(): void;
 }
 
 /**
@@ -30,8 +36,17 @@ export const monotonicTime: MediaTimeSource = {
 export interface MediaSchedulerOptions {
   time?: MediaTimeSource;
   intervalMs?: number;
-  /** Ticks run back to back when the loop was blocked; beyond this many, the rest are skipped. */
+  /**
+   * Missed ticks run back to back when the loop was blocked, at most this many per timer (media
+   * goes before signalling); the rest follow on the next turn of the event loop, after its I/O.
+   */
   maxCatchUpTicks?: number;
+  /**
+   * A backlog longer than this many ticks is an outage, not a delay: its oldest ticks are skipped
+   * rather than let the delay of every stream grow. Up to it, late packets still go out, as a
+   * burst the far end's jitter buffer absorbs.
+   */
+  maxBacklogTicks?: number;
   /** A timer that fires this little early still runs the tick; timers have 1 ms granularity. */
   earlyToleranceMs?: number;
   /** A session's tick threw. The session stays registered; the other sessions still run. */
@@ -51,9 +66,9 @@ interface Entry extends MediaRegistration {
 export interface MediaSchedulerStats {
   sessions: number;
   ticks: number;
-  /** Ticks dropped because the loop was further behind than maxCatchUpTicks. */
+  /** Ticks dropped because the loop was further behind than maxBacklogTicks. */
   skippedTicks: number;
-  /** Passes that ran more than one tick to catch up. */
+  /** Timer firings that found more than one tick due. */
   catchUps: number;
   errors: number;
   latenessMeanMs: number;
@@ -72,14 +87,16 @@ const HIST_BUCKETS = 1001;
 /**
  * One timer for every media session in the process. Ticks are due on a fixed grid
  * (start + k × 20 ms) measured on a monotonic clock, so timer lateness never accumulates into
- * drift; when the event loop stalls, the missed ticks run back to back (bounded) so RTP keeps its
- * rate. Sessions registered during a pass start on the next one; unregistering is O(1) and safe
- * from inside a tick.
+ * drift; when the event loop stalls, the missed ticks run late, a few back to back per turn of
+ * the event loop, so RTP keeps its rate; only a backlog beyond `maxBacklogTicks` is skipped.
+ * A pass runs every session's `tick`, then every session's `afterTick`. Sessions registered during
+ * a pass start on the next one; unregistering is O(1) and safe from inside a tick.
  */
 export class MediaScheduler {
   private readonly time: MediaTimeSource;
   private readonly interval: number;
   private readonly maxCatchUp: number;
+  private readonly maxBacklog: number;
   private readonly earlyTolerance: number;
   private readonly onError: ((error: unknown, session: MediaSession) => void) | undefined;
   private readonly entries: Entry[] = [];
@@ -104,6 +121,10 @@ export class MediaScheduler {
     this.time = options.time ?? monotonicTime;
     this.interval = options.intervalMs ?? FRAME_MS;
     this.maxCatchUp = Math.max(1, options.maxCatchUpTicks ?? 5);
+    // 160 ms: a skipped tick is a gap in the audio both ways, while a burst this long is still
+    // played by the far end; a longer lag would also look like a backlog to our own jitter
+    // buffers (depth plus allowed excess), which would cut it and then run dry as the ticks catch up.
+    this.maxBacklog = Math.max(this.maxCatchUp, options.maxBacklogTicks ?? 8);
     this.earlyTolerance = Math.max(0, options.earlyToleranceMs ?? 1);
     this.onError = options.onError;
   }
@@ -186,13 +207,15 @@ export class MediaScheduler {
     const now = this.time.now();
     if (now + this.earlyTolerance >= this.nextDue) {
       let due = Math.floor((now + this.earlyTolerance - this.nextDue) / this.interval) + 1;
-      if (due > this.maxCatchUp) {
-        this.skippedTicks += due - this.maxCatchUp;
-        this.nextDue += (due - this.maxCatchUp) * this.interval;
-        due = this.maxCatchUp;
+      if (due > this.maxBacklog) {
+        this.skippedTicks += due - this.maxBacklog;
+        this.nextDue += (due - this.maxBacklog) * this.interval;
+        due = this.maxBacklog;
       }
       if (due > 1) this.catchUps++;
-      for (let i = 0; i < due; i++) {
+      // The rest of a long backlog is due at once: onTimer sets a zero delay for it.
+      const run = Math.min(due, this.maxCatchUp);
+      for (let i = 0; i < run; i++) {
         this.recordLateness(now - this.nextDue);
         this.runPass();
         this.nextDue += this.interval;
@@ -209,6 +232,16 @@ export class MediaScheduler {
       if (entry === undefined || !entry.active) continue;
       try {
         entry.session.tick();
+      } catch (error) {
+        this.errors++;
+        this.onError?.(error, entry.session);
+      }
+    }
+    for (let i = 0; i < count; i++) {
+      const entry = this.entries[i];
+      if (entry === undefined || !entry.active || entry.session.afterTick === undefined) continue;
+      try {
+        entry.session.afterTick();
       } catch (error) {
         this.errors++;
         this.onError?.(error, entry.session);

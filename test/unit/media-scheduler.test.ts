@@ -55,9 +55,9 @@ describe('MediaScheduler', () => {
     assert.equal(stats.skippedTicks, 0);
   });
 
-  it('catches up after a stall, bounded by maxCatchUpTicks', () => {
+  it('catches up after a stall, a bounded number of ticks per timer', () => {
     const time = new LateTime();
-    const scheduler = new MediaScheduler({ time, maxCatchUpTicks: 5, earlyToleranceMs: 0 });
+    const scheduler = new MediaScheduler({ time, maxCatchUpTicks: 5, maxBacklogTicks: 20, earlyToleranceMs: 0 });
     const s = new Counter(time);
     scheduler.register(s);
     const lateOnce = (ms: number) => {
@@ -76,16 +76,52 @@ describe('MediaScheduler', () => {
     time.clock.advance(10);
     assert.equal(s.ticks, 11); // 220: back on the 20 ms grid
     assert.deepEqual(s.at.slice(-6), [120, 210, 210, 210, 210, 220]);
-    // A stall longer than the bound skips the surplus instead of bursting.
+    // A longer stall is still caught up, 5 ticks per timer, each batch on a zero-delay timer so
+    // the event loop gets a turn in between; nothing is skipped.
     lateOnce(300);
     time.clock.advance(20);
     assert.equal(s.ticks, 12);
-    time.clock.advance(320); // the timer due at 260 fires at 560: 16 ticks due, 5 run
-    assert.equal(s.ticks, 17);
+    const timersBefore = time.timersSet;
+    time.clock.advance(320); // the timer due at 260 fires at 560: 16 ticks due
+    assert.equal(s.ticks, 28);
+    assert.equal(time.timersSet - timersBefore, 4); // 5 + 5 + 5 + 1, then the timer for 580
+    assert.equal(scheduler.stats().skippedTicks, 0);
+    time.clock.advance(20);
+    assert.equal(s.ticks, 29);
+    assert.equal(scheduler.stats().latenessMaxMs, 300);
+  });
+
+  it('skips only the part of a backlog beyond maxBacklogTicks', () => {
+    const time = new LateTime();
+    const scheduler = new MediaScheduler({ time, maxCatchUpTicks: 5, maxBacklogTicks: 10, earlyToleranceMs: 0 });
+    const s = new Counter(time);
+    scheduler.register(s);
+    time.clock.advance(20);
+    assert.equal(s.ticks, 1);
+    let used = false;
+    time.lateBy = () => (used ? 0 : ((used = true), 400));
+    time.clock.advance(20);
+    assert.equal(s.ticks, 2);
+    time.clock.advance(420); // the timer due at 60 fires at 460: 21 ticks due, the oldest 11 skipped
+    assert.equal(s.ticks, 12);
     assert.equal(scheduler.stats().skippedTicks, 11);
     time.clock.advance(20);
-    assert.equal(s.ticks, 18);
-    assert.equal(scheduler.stats().latenessMaxMs, 300 - 20 * 11);
+    assert.equal(s.ticks, 13);
+  });
+
+  it('runs every session\'s afterTick once all sessions have ticked', () => {
+    const time = new LateTime();
+    const scheduler = new MediaScheduler({ time });
+    const order: string[] = [];
+    const session = (name: string): MediaSession => ({
+      tick: () => void order.push(`${name}.tick`),
+      afterTick: () => void order.push(`${name}.after`),
+    });
+    scheduler.register(session('a'));
+    scheduler.register({ tick: () => void order.push('plain.tick') });
+    scheduler.register(session('b'));
+    time.clock.advance(20);
+    assert.deepEqual(order, ['a.tick', 'plain.tick', 'b.tick', 'a.after', 'b.after']);
   });
 
   it('handles registration and unregistration from inside a pass', () => {

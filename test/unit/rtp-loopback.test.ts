@@ -146,6 +146,66 @@ describe('UdpTransport', () => {
     await until(() => got.length === 13, 'datagrams');
     assert.deepEqual(got.sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 99]);
   });
+
+  it('narrowed to a peer, hears only that peer until opened again, and sends anywhere', async () => {
+    const ports = new PortAllocator({ min: 47180, max: 47190 });
+    const errors: Error[] = [];
+    const transport = await UdpTransport.open({ bindAddress: '127.0.0.1', ports, onError: (e) => errors.push(e) });
+    const peer = await udp();
+    const stranger = await udp();
+    sockets.push(transport, peer, stranger);
+    const heard: string[] = [];
+    transport.onPacket = (data, length, _address, port) => heard.push(`${port === peer.address().port ? 'peer' : 'stranger'}:${data[0]}:${length}`);
+    const atPeer: number[] = [];
+    const atStranger: number[] = [];
+    peer.on('message', (msg) => atPeer.push(msg[0]!));
+    stranger.on('message', (msg) => atStranger.push(msg[0]!));
+    const to = (socket: Socket, byte: number): void => socket.send(Uint8Array.of(byte), transport.localPort, '127.0.0.1');
+
+    transport.setPeer({ address: '127.0.0.1', port: peer.address().port });
+    // Sent while the connect is still in flight: held, then sent to the peer.
+    transport.send(Uint8Array.of(1), 1, peer.address().port, '127.0.0.1');
+    await until(() => atPeer.length === 1, 'packet sent while connecting');
+    transport.send(Uint8Array.of(2), 1, peer.address().port, '127.0.0.1');
+    await until(() => atPeer.length === 2, 'packet to the peer');
+    // Back to back from one reused buffer, more than the ring holds: each leaves intact.
+    const scratch = new Uint8Array(1);
+    for (let i = 10; i < 22; i++) {
+      scratch[0] = i;
+      transport.send(scratch, 1, peer.address().port, '127.0.0.1');
+    }
+    await until(() => atPeer.length === 14, 'burst to the peer');
+    assert.deepEqual(atPeer.slice(2), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
+    atPeer.splice(2);
+    to(stranger, 3);
+    to(peer, 4);
+    await until(() => heard.length === 1, 'packet from the peer');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(heard, ['peer:4:1'], 'the stranger is not heard while narrowed');
+
+    transport.setPeer(null);
+    to(stranger, 5);
+    await until(() => heard.length === 2, 'packet from the stranger');
+    assert.equal(heard[1], 'stranger:5:1');
+
+    // Narrowed again, a packet for somewhere else opens the socket up rather than fail.
+    transport.setPeer({ address: '127.0.0.1', port: peer.address().port });
+    await new Promise((r) => setTimeout(r, 5));
+    transport.send(Uint8Array.of(6), 1, stranger.address().port, '127.0.0.1');
+    await until(() => atStranger.length === 1, 'packet to another address');
+    assert.deepEqual([atPeer, atStranger], [[1, 2], [6]]);
+
+    // A peer that has gone answers with ICMP port unreachable: expected at hang-up, not reported.
+    const gone = await udp();
+    const gonePort = gone.address().port;
+    gone.close();
+    transport.setPeer({ address: '127.0.0.1', port: gonePort });
+    for (let i = 0; i < 3; i++) {
+      transport.send(Uint8Array.of(7), 1, gonePort, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(errors, []);
+  });
 });
 
 describe('two RtpSessions over UDP loopback', () => {

@@ -63,7 +63,10 @@ export interface RtpSessionStats {
   bytesReceived: number;
   malformed: number;
   unknownPayloadType: number;
-  /** Packets from a source other than the latched one, dropped. */
+  /**
+   * Packets from a source other than the latched one, dropped. Only those the transport still
+   * delivers: once narrowed to the latched source (setPeer), a UDP socket drops them unseen.
+   */
   foreignSource: number;
   /** Packets from the previous SSRC just after a change (stragglers), dropped. */
   staleSsrc: number;
@@ -93,6 +96,8 @@ const SEND_BUFFER = 12 + FRAME_SAMPLES;
  * The latch is released only when (a) applyMedia brings a different SDP address or port (the far
  * end moved its media by re-INVITE), or (b) the latched source has been silent for
  * `relatchAfterMs`, in which case the next packet from a new source latches (NAT rebinding).
+ * While the latched source keeps sending, the transport is narrowed to it (a connected UDP socket:
+ * cheaper sends, strangers dropped by the kernel) and opened again when it falls quiet.
  */
 export class RtpSession implements MediaSession {
   onFrame: ((frame: Int16Array, kind: FrameKind) => void) | null;
@@ -132,6 +137,8 @@ export class RtpSession implements MediaSession {
   private readonly frame = new Int16Array(FRAME_SAMPLES);
   private latched: MediaAddress | null = null;
   private lastFromLatchedMs = 0;
+  // The transport is narrowed to the latched source while it keeps sending.
+  private peered = false;
   private audioSsrc = 0;
   private hasAudioSsrc = false;
   private previousSsrc = 0;
@@ -163,7 +170,8 @@ export class RtpSession implements MediaSession {
       onDigitStart: (digit) => this.onDtmfStart?.(digit),
     });
     transport.onPacket = (data, length, address, port) => this.receive(data, length, address, port);
-    this.registration = options.scheduler?.register(this) ?? null;
+    // The scheduler sends every session's packet before it plays out anyone's received audio.
+    this.registration = options.scheduler?.register({ tick: () => this.sendPhase(), afterTick: () => this.receivePhase() }) ?? null;
     this.scheduler = options.scheduler ?? null;
   }
 
@@ -192,7 +200,7 @@ export class RtpSession implements MediaSession {
     const previous = this.config?.remote ?? null;
     const remote = config.remote;
     if (previous === null || remote === null || previous.address !== remote.address || previous.port !== remote.port) {
-      this.latched = null;
+      this.unlatch();
     }
     this.config = config;
     this.kinds.fill(KIND_NONE);
@@ -243,17 +251,27 @@ export class RtpSession implements MediaSession {
     return this.dtmfSender.busy;
   }
 
-  /** One 20 ms step: send a packet, play out a frame, expire DTMF. */
+  /** One 20 ms step, for owners without a scheduler: send a packet, play out a frame, expire DTMF. */
   tick(): void {
+    this.sendPhase();
+    this.receivePhase();
+  }
+
+  private sendPhase(): void {
     if (this.closed) return;
-    const now = this.now();
     this.sendTick();
     this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
+  }
+
+  private receivePhase(): void {
+    if (this.closed) return;
     if (this.canReceive) {
       const kind = this.jitter.pop(this.frame);
       if (kind !== 'none') this.onFrame?.(this.frame, kind);
     }
+    const now = this.now();
     this.dtmfReceiver.tick(now);
+    this.checkLatchSilence(now);
   }
 
   stats(): RtpSessionStats {
@@ -369,11 +387,35 @@ export class RtpSession implements MediaSession {
         return false;
       }
       this.counters.relatches++;
-      this.latched = null;
+      this.unlatch();
     }
     if (this.latched === null) this.latched = { address, port };
     this.lastFromLatchedMs = now;
+    if (!this.peered && this.transport.setPeer) {
+      this.peered = true;
+      this.transport.setPeer(this.latched);
+    }
     return true;
+  }
+
+  private unlatch(): void {
+    this.latched = null;
+    if (this.peered) {
+      this.peered = false;
+      this.transport.setPeer?.(null);
+    }
+  }
+
+  /**
+   * A narrowed transport no longer hears other sources, so relatching (NAT rebinding) needs it
+   * opened up again once the latched source has been quiet for `relatchAfterMs`; the latch itself
+   * stays, and the source's next packet narrows it again.
+   */
+  private checkLatchSilence(now: number): void {
+    if (this.peered && now - this.lastFromLatchedMs >= this.relatchAfterMs) {
+      this.peered = false;
+      this.transport.setPeer?.(null);
+    }
   }
 
   private acceptAudioSsrc(ssrc: number, now: number): boolean {
