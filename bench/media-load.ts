@@ -36,8 +36,12 @@
  *   MEDIALOAD_SPEAK_TRIALS   speak trials, uncached and cached each (default 8)
  *   MEDIALOAD_SAVE_TRIALS    hangup → saved trials, spread over the four kinds (default 24)
  *   MEDIALOAD_RECORD_S       seconds recorded in each save trial (default 1)
- *   MEDIALOAD_RECORD_STEPS   the steps that also measure recording (default 50: at 200 the four
- *                            kinds' MP3 finalisation alone adds over a minute on 2 cores)
+ *   MEDIALOAD_RECORD_STEPS   the steps that also measure recording (default 200: a recording
+ *                            costs a few µs per tick, which at 50 calls is lost in the machine's
+ *                            noise; finalising 200 MP3 recordings of each kind adds about a
+ *                            minute on 2 cores)
+ *   MEDIALOAD_RECORD_KINDS   the recording kinds measured in the load steps (default all four:
+ *                            wav_single,wav_dual,mp3_single,mp3_dual)
  *   MEDIALOAD_RATE           SIPp calls per second while ramping (default 50)
  *   MEDIALOAD_QUIET_WAIT_S   how long to wait for other jobs to calm down before each part (default 8)
  *   MEDIALOAD_FINALIZE_WAIT_S  longest wait for a step's recordings to be saved (default 120)
@@ -77,7 +81,8 @@ const speakTrials = wholeNumber(env('SPEAK_TRIALS'), 8);
 const saveTrials = wholeNumber(env('SAVE_TRIALS'), 24);
 const recordSecs = wholeNumber(env('RECORD_S'), 1);
 const rampRate = wholeNumber(env('RATE'), 50);
-const recordSteps = new Set((env('RECORD_STEPS') ?? '50').split(',').map((s) => wholeNumber(s, 0)));
+const recordSteps = new Set((env('RECORD_STEPS') ?? '200').split(',').map((s) => wholeNumber(s, 0)));
+const recordKinds = env('RECORD_KINDS') ? new Set((env('RECORD_KINDS') as string).split(',').map((s) => s.trim())) : null;
 const quietWaitSecs = wholeNumber(env('QUIET_WAIT_S'), 8);
 const finalizeWaitSecs = wholeNumber(env('FINALIZE_WAIT_S'), 120);
 const sections = new Set((env('SECTIONS') ?? 'latency,speak,save,load').split(',').map((s) => s.trim()));
@@ -163,6 +168,11 @@ interface Stats {
 function statsCpuPct(a: Stats, b: Stats): number | null {
   const wall = b.process.uptime_s - a.process.uptime_s;
   return wall > 0 ? (statsCpuSeconds(a, b) / wall) * 100 : null;
+}
+
+function statsSystemCpuPct(a: Stats, b: Stats): number | null {
+  const wall = b.process.uptime_s - a.process.uptime_s;
+  return wall > 0 ? ((b.process.cpu_system_us - a.process.cpu_system_us) / 1e6 / wall) * 100 : null;
 }
 
 function statsCpuSeconds(a: Stats, b: Stats): number {
@@ -809,12 +819,13 @@ function isSilentUlaw(sample: number): boolean {
 // ---------------------------------------------------------------------------------------------
 // Section 3: hangup → call.recording.saved
 
-const RECORDING_KINDS = [
+const ALL_RECORDING_KINDS = [
   { name: 'wav_single', format: 'wav', channels: 'single' },
   { name: 'wav_dual', format: 'wav', channels: 'dual' },
   { name: 'mp3_single', format: 'mp3', channels: 'single' },
   { name: 'mp3_dual', format: 'mp3', channels: 'dual' },
 ] as const;
+const RECORDING_KINDS = ALL_RECORDING_KINDS.filter((kind) => recordKinds === null || recordKinds.has(kind.name));
 
 async function savedLatency(app: App, ua: SipUserAgent, server: ServerChild, files: Files): Promise<Record<string, unknown>> {
   const callerAudio = encodeG711(speechLike(4, 7000), PCMU);
@@ -822,7 +833,7 @@ async function savedLatency(app: App, ua: SipUserAgent, server: ServerChild, fil
   const hangupEvents: number[] = [];
   let failures = 0;
   for (let i = 0; i < saveTrials; i++) {
-    const kind = RECORDING_KINDS[i % RECORDING_KINDS.length] as (typeof RECORDING_KINDS)[number];
+    const kind = ALL_RECORDING_KINDS[i % ALL_RECORDING_KINDS.length] as (typeof ALL_RECORDING_KINDS)[number];
     let call: { probe: Probe; ccid: string };
     try {
       call = await openProbeCall(app, ua, server, 100 + i);
@@ -882,6 +893,8 @@ interface Window {
   window_s: number | null;
   live_calls: number;
   server_cpu_pct: number | null;
+  /** The kernel's part of server_cpu_pct (system time: sockets, file writes). */
+  server_system_cpu_pct: number | null;
   sipp_cpu_pct: number | null;
   bench_cpu_pct: number | null;
   machine_cpu_pct: number | null;
@@ -927,6 +940,7 @@ async function measureWindow(name: string, server: ServerChild, sipp: ChildProce
     window_s: s0 && s1 ? round((s1.at - s0.at) / 1000, 2) : null,
     live_calls: Math.min(before.live_calls, after.live_calls),
     server_cpu_pct: round(serverPct, 2),
+    server_system_cpu_pct: round(statsSystemCpuPct(before, after), 2),
     sipp_cpu_pct: round(sippPct, 1),
     bench_cpu_pct: round(benchPct, 1),
     machine_cpu_pct: round(machinePct, 1),
@@ -987,6 +1001,7 @@ function meanWindow(windows: readonly Window[]): Window {
     window_s: mean('window_s', 2),
     live_calls: Math.min(...windows.map((w) => w.live_calls)),
     server_cpu_pct: mean('server_cpu_pct', 2),
+    server_system_cpu_pct: mean('server_system_cpu_pct', 2),
     sipp_cpu_pct: mean('sipp_cpu_pct', 1),
     bench_cpu_pct: mean('bench_cpu_pct', 1),
     machine_cpu_pct: mean('machine_cpu_pct', 1),
@@ -1138,6 +1153,11 @@ async function loadStep(calls: number, scratch: string, app: App, server: Server
       // The whole cost of a recording per second recorded, finalising included (both grow with length).
       const total = live === null || finalizeMsPerAudioS === null ? null : live + finalizeMsPerAudioS / 10;
       const last = saved.arrivals.length ? Math.max(...saved.arrivals) : null;
+      // The media thread's pass per tick, recording on less paused: what one recording adds to a
+      // tick, read from the scheduler's own timing (less exposed to bursts elsewhere in the server).
+      const passOn = alternation.on.scheduler_pass_mean_ms;
+      const passOff = alternation.off.scheduler_pass_mean_ms;
+      const tickUs = passOn === null || passOff === null || started === 0 ? null : ((passOn - passOff) * 1000) / started;
       const rssDuring = alternation.on.rss_mb !== null && alternation.off.rss_mb !== null ? ((alternation.on.rss_mb + alternation.off.rss_mb) / 2) * 1024 : null;
       recordings[kind.name] = {
         recordings: started,
@@ -1147,6 +1167,9 @@ async function loadStep(calls: number, scratch: string, app: App, server: Server
         live_cpu_per_recording_pct_median_pair: perCall(alternation.delta_cpu_pct_median_pair, started),
         live_overhead_vs_call_pct: relative(live, callCost),
         live_overhead_vs_call_pct_median_pair: relative(perCall(alternation.delta_cpu_pct_median_pair, started), callCost),
+        live_tick_us_per_recording: round(tickUs, 2),
+        live_system_cpu_per_recording_pct: alternation.on.server_system_cpu_pct === null || alternation.off.server_system_cpu_pct === null
+          ? null : perCall(alternation.on.server_system_cpu_pct - alternation.off.server_system_cpu_pct, started),
         finalize_cpu_ms_per_recording: finalizeS === null || savedCount === 0 ? null : round((finalizeS * 1000) / savedCount, 1),
         finalize_cpu_ms_per_audio_s: round(finalizeMsPerAudioS, 2),
         finalize_wall_ms_all: last === null ? null : round(last - stoppedAt, 0),

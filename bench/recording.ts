@@ -1,7 +1,9 @@
 /**
  * What call recording costs in CPU. Prints one JSON object:
  *  - append: µs per 20 ms tick for each spool layout, measured over many open spools appended
- *    round-robin as the media tick does (the write every 10th tick included), plus the GCs seen;
+ *    round-robin as the media tick does (the write every 10th tick included), in wall time and
+ *    in CPU time (user + system, which other processes on the machine do not inflate), plus
+ *    the GCs seen;
  *  - vad: µs per frame of the voice activity detector (only runs live for `timeout_secs`);
  *  - finalize: CPU (user + system, fsync included) per minute of recorded audio for WAV, WAV
  *    with trim-silence, and MP3, mono and stereo — run in this thread, warm;
@@ -19,7 +21,7 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { runToCompletion } from '../src/media/audio/cooperative.js';
 import { VoiceActivityDetector } from '../src/media/dsp/vad.js';
 import { finalizeJob, type FinalizeRequest, type RecordingFormat } from '../src/media/recording/finalize-job.js';
-import { RecordingSpool, type RecordingChannels, type RecordingTrack } from '../src/media/recording/spool.js';
+import { RecordingSpool, SpoolWriteBatch, type RecordingChannels, type RecordingTrack } from '../src/media/recording/spool.js';
 import { loadSpeechCorpus } from '../test/helpers/speech-audio.js';
 
 const appendSeconds = Number(process.argv[2] ?? 2);
@@ -58,17 +60,20 @@ function countGcs(): { stop(): number } {
   };
 }
 
-function benchAppend(
+async function benchAppend(
   channels: RecordingChannels,
   track: RecordingTrack,
   inbound: Int16Array,
   outbound: Int16Array,
-): { usPerFrame: number; gcs: number } {
+  batched = false,
+): Promise<{ usPerFrame: number; cpuUsPerFrame: number; gcs: number }> {
   const frames = Math.floor(inbound.length / FRAME);
   const inViews = Array.from({ length: frames }, (_, f) => inbound.subarray(f * FRAME, (f + 1) * FRAME));
   const outViews = Array.from({ length: frames }, (_, f) => outbound.subarray(f * FRAME, (f + 1) * FRAME));
+  // As the server does: full buffers written together once each round (tick) is over.
+  const batch = batched ? new SpoolWriteBatch() : undefined;
   const spools = Array.from({ length: spoolCount }, (_, i) =>
-    RecordingSpool.create(join(dir, `append-${channels}-${track}-${i}.spool`), { channels, track }),
+    RecordingSpool.create(join(dir, `append-${channels}-${track}-${batched ? 'b' : 'u'}-${i}.spool`), { channels, track, batch }),
   );
   const tick = (round: number): void => {
     for (let s = 0; s < spools.length; s++) {
@@ -76,22 +81,28 @@ function benchAppend(
       (spools[s] as RecordingSpool).append(inViews[f] as Int16Array, outViews[f] as Int16Array);
     }
   };
-  for (let round = 0; round < 100; round++) tick(round);
+  for (let round = 0; round < 100; round++) {
+    tick(round);
+    if (batched) await Promise.resolve();
+  }
   const gc = countGcs();
   let appended = 0;
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const deadline = start + appendSeconds * 1000;
   for (let round = 100; performance.now() < deadline; round++) {
     tick(round);
+    if (batched) await Promise.resolve();
     appended += spools.length;
   }
   const elapsed = performance.now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
   const gcs = gc.stop();
   for (const s of spools) {
     s.close();
     rmSync(s.path);
   }
-  return { usPerFrame: round3((elapsed * 1000) / appended), gcs };
+  return { usPerFrame: round3((elapsed * 1000) / appended), cpuUsPerFrame: round3((cpu.user + cpu.system) / appended), gcs };
 }
 
 function benchVad(pcm: Int16Array): number {
@@ -153,9 +164,11 @@ const pct = (v: number): number => Math.round(v * 10000) / 100;
 try {
   const { inbound, outbound, source } = await material();
   const append = {
-    single: benchAppend('single', 'both', inbound, outbound),
-    dual: benchAppend('dual', 'both', inbound, outbound),
-    inboundOnly: benchAppend('single', 'inbound', inbound, outbound),
+    single: await benchAppend('single', 'both', inbound, outbound),
+    dual: await benchAppend('dual', 'both', inbound, outbound),
+    inboundOnly: await benchAppend('single', 'inbound', inbound, outbound),
+    singleBatched: await benchAppend('single', 'both', inbound, outbound, true),
+    dualBatched: await benchAppend('dual', 'both', inbound, outbound, true),
   };
   const vadUsPerFrame = benchVad(inbound);
   const finalizeMsPerMinute = {
@@ -203,7 +216,17 @@ try {
         dual: append.dual.usPerFrame,
         inboundOnly: append.inboundOnly.usPerFrame,
       },
+      // CPU (user + system) rather than wall time: what other processes take does not count.
+      appendCpuUsPerFrame: {
+        single: append.single.cpuUsPerFrame,
+        dual: append.dual.cpuUsPerFrame,
+        inboundOnly: append.inboundOnly.cpuUsPerFrame,
+        // With a SpoolWriteBatch, as the server runs them (writes after each round).
+        singleBatched: append.singleBatched.cpuUsPerFrame,
+        dualBatched: append.dualBatched.cpuUsPerFrame,
+      },
       gcsDuringAppend: append.single.gcs + append.dual.gcs + append.inboundOnly.gcs,
+      gcsDuringBatchedAppend: append.singleBatched.gcs + append.dualBatched.gcs,
       vadUsPerFrame,
       finalizeCpuMsPerMinuteOfAudio: finalizeMsPerMinute,
       projected,

@@ -69,7 +69,9 @@ export class LegAudio implements AudioTap {
   }
 
   frame(inbound: Int16Array | null, outbound: Int16Array | null): void {
-    for (const tap of this.taps) tap.frame(inbound, outbound);
+    // Runs every tick for every leg with a listener: an index loop, so no iterator is involved.
+    const taps = this.taps;
+    for (let i = 0; i < taps.length; i++) (taps[i] as AudioTap).frame(inbound, outbound);
   }
 
   play(request: PlayRequest): PlaybackHandle {

@@ -1,24 +1,22 @@
 import { VoiceActivityDetector } from '../media/dsp/vad.js';
 import { FRAME_SAMPLES } from '../media/frame.js';
-import { finalizeRecording, RecordingSpool, recordingBeep, SilenceTimer } from '../media/recording/index.js';
+import { finalizeRecording, RecordingSpool, recordingBeep, SilenceTimer, SpoolWriteBatch } from '../media/recording/index.js';
 import type { RecordingMedia, SilenceWatch } from './recording-service.js';
 
 /** The recording service's media: spool files, finalising to WAV/MP3, silence detection, beep. */
 export function recordingMedia(log: (message: string, fields?: object) => void): RecordingMedia {
   const beep = recordingBeep();
+  // Spools fill during the media tick's pass; their writes are made together once it is over.
+  const batch = new SpoolWriteBatch();
   return {
     openSpool(path, layout) {
-      const spool = RecordingSpool.create(path, {
+      // The spool itself is the writer: append runs every tick, so no wrapper sits in between.
+      return RecordingSpool.create(path, {
         channels: layout.channels,
         track: layout.track,
         onError: (error) => log('recording spool write failed', { path, error: error.message }),
+        batch,
       });
-      return {
-        append: (inbound, outbound) => spool.append(inbound, outbound),
-        pause: () => spool.pause(),
-        resume: () => spool.resume(),
-        close: async () => spool.close(),
-      };
     },
     async finalize(spoolPath, options) {
       const result = await finalizeRecording(spoolPath, {

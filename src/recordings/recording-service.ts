@@ -29,7 +29,7 @@ export interface RecordingSpoolWriter {
   /** Around a pause, so the cut is faded rather than a click. */
   pause(): void;
   resume(): void;
-  close(): Promise<void>;
+  close(): void | Promise<void>;
 }
 
 /** What the service needs from the call engine. */

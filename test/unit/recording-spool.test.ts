@@ -17,6 +17,7 @@ import { GoertzelBank } from '../../src/media/dsp/goertzel.js';
 import { finalizeRecording, RecordingFinalizeError } from '../../src/media/recording/finalize.js';
 import {
   RecordingSpool,
+  SpoolWriteBatch,
   SPOOL_HEADER_BYTES,
   readSpoolHeader,
   spoolLayout,
@@ -156,6 +157,54 @@ describe('RecordingSpool: layouts', () => {
   });
 });
 
+describe('RecordingSpool: samples are stored exactly', () => {
+  /** Frames of every shape a tick can bring: whole, short, long and missing, full-scale values. */
+  function frameOfShape(shape: number, seed: number): Int16Array | null {
+    if (shape === 0) return null;
+    const length = shape === 1 ? FRAME : shape === 2 ? 100 : FRAME + 40;
+    const frame = new Int16Array(length);
+    for (let i = 0; i < length; i++) frame[i] = ((seed * 7919 + i * 104729) % 65536) - 32768;
+    return frame;
+  }
+  const sample = (frame: Int16Array | null, i: number): number => (frame !== null && i < frame.length ? (frame[i] as number) : 0);
+
+  it('dual: every pairing of frame shapes interleaves sample for sample', async () => {
+    const path = spoolPath();
+    const spool = RecordingSpool.create(path, { channels: 'dual' });
+    const ticks: [Int16Array | null, Int16Array | null][] = [];
+    for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) ticks.push([frameOfShape(a, ticks.length), frameOfShape(b, ticks.length + 100)]);
+    for (const [inbound, outbound] of ticks) spool.append(inbound, outbound);
+    spool.close();
+    const { bytes } = await finalizeWav(path);
+    const pcm = new Int16Array(bytes.buffer, bytes.byteOffset + 44, ticks.length * FRAME * 2);
+    ticks.forEach(([inbound, outbound], t) => {
+      for (let i = 0; i < FRAME; i++) {
+        const at = (t * FRAME + i) * 2;
+        if (pcm[at] !== sample(inbound, i) || pcm[at + 1] !== sample(outbound, i)) {
+          assert.fail(`tick ${t}, sample ${i}: [${pcm[at]}, ${pcm[at + 1]}], expected [${sample(inbound, i)}, ${sample(outbound, i)}]`);
+        }
+      }
+    });
+  });
+
+  it('single: every pairing of frame shapes mixes sample for sample, saturated', async () => {
+    const path = spoolPath();
+    const spool = RecordingSpool.create(path);
+    const ticks: [Int16Array | null, Int16Array | null][] = [];
+    for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) ticks.push([frameOfShape(a, ticks.length), frameOfShape(b, ticks.length + 100)]);
+    for (const [inbound, outbound] of ticks) spool.append(inbound, outbound);
+    spool.close();
+    const { bytes } = await finalizeWav(path);
+    const pcm = new Int16Array(bytes.buffer, bytes.byteOffset + 44, ticks.length * FRAME);
+    ticks.forEach(([inbound, outbound], t) => {
+      for (let i = 0; i < FRAME; i++) {
+        const expected = Math.max(-32768, Math.min(32767, sample(inbound, i) + sample(outbound, i)));
+        if (pcm[t * FRAME + i] !== expected) assert.fail(`tick ${t}, sample ${i}: ${pcm[t * FRAME + i]}, expected ${expected}`);
+      }
+    });
+  });
+});
+
 describe('RecordingSpool: pause and resume', () => {
   for (const before of [25, 20]) {
     it(`paused audio is absent, and the cut does not click (pause after ${before} frames${before % 10 === 0 ? ', just flushed' : ''})`, async () => {
@@ -234,6 +283,33 @@ describe('RecordingSpool: file format and flushing', () => {
     spool.close();
     assert.equal((await stat(path)).size, 44 + 14 * FRAME * 2);
     assert.throws(() => spool.append(frame, null), /closed/);
+  });
+
+  it('with a write batch, a full buffer is written once the current task is over, or before the next append', async () => {
+    const path = spoolPath();
+    const batch = new SpoolWriteBatch();
+    const spool = RecordingSpool.create(path, { batch });
+    const other = RecordingSpool.create(spoolPath(), { batch });
+    const frame = new Int16Array(FRAME).fill(1000);
+    const dataBytes = (): number => fs.statSync(path).size - SPOOL_HEADER_BYTES;
+    for (let f = 0; f < 10; f++) {
+      spool.append(frame, null);
+      other.append(frame, null);
+    }
+    assert.equal(dataBytes(), 0, 'written during the pass');
+    await Promise.resolve();
+    assert.equal(dataBytes(), 10 * FRAME * 2, 'not written once the pass was over');
+    assert.equal(fs.statSync(other.path).size - SPOOL_HEADER_BYTES, 10 * FRAME * 2);
+    // A catch-up pass appends twice before the batch runs: the full buffer is written first.
+    for (let f = 0; f < 10; f++) spool.append(frame, null);
+    spool.append(frame, null);
+    assert.equal(dataBytes(), 20 * FRAME * 2);
+    spool.close();
+    other.close();
+    await Promise.resolve();
+    assert.equal(dataBytes(), 21 * FRAME * 2);
+    const { durationMs } = await finalizeWav(path);
+    assert.equal(durationMs, 21 * 20);
   });
 
   it('never shares a spool: creating one over an existing file fails', () => {

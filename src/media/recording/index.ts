@@ -1,6 +1,7 @@
 /** Call recording: the live spool, finalising it into WAV/MP3, the start beep and the silence timer. */
 export {
   RecordingSpool,
+  SpoolWriteBatch,
   SPOOL_SUFFIX,
   spoolLayout,
   type RecordingChannels,

@@ -31,6 +31,15 @@
  * async write would need a second buffer and allocates per call) and lands in the page cache in
  * microseconds; the cost is that a stalled disk would stall the caller for that write.
  *
+ * BATCHED WRITES. Appending to a file costs the kernel about 1 µs per KB when its code and data
+ * are in the CPU caches, and several times that when each write comes alone between other
+ * calls' packet sends and receives, as it does in the media tick (15–40 µs of system time per
+ * 200 ms write, measured in the server at 200 calls; 4–7 µs batched). Given a `SpoolWriteBatch`, a
+ * spool whose buffer fills does not write at once: the batch writes every spool that filled
+ * during the tick's pass back to back, in a microtask once the pass is over. The frames still
+ * reach the kernel within the same pass, so the 200 ms bound above is unchanged; a spool that
+ * is appended to again before the batch ran (a catch-up pass) writes first.
+ *
  * PAUSE/RESUME is the caller not appending: paused audio is simply absent from the file, with
  * no gap, no partial frame and no duplicate. The one artefact a cut can still make is a click,
  * where the waveform before the pause jumps to a different one after it; `pause()` and
@@ -117,6 +126,34 @@ export interface RecordingSpoolOptions {
    * writing; frames already written stay valid and can still be finalised.
    */
   onError?: (error: Error) => void;
+  /** Writes full buffers together after the current pass (see BATCHED WRITES); default: at once. */
+  batch?: SpoolWriteBatch;
+}
+
+/**
+ * Spools whose buffers filled during the current pass of the media tick, written together in a
+ * microtask when the pass is over (see BATCHED WRITES). One per server; it holds no audio, only
+ * which spools are due.
+ */
+export class SpoolWriteBatch {
+  private readonly due: (RecordingSpool | null)[] = [];
+  private count = 0;
+  private readonly writeDue = (): void => {
+    const due = this.due;
+    // Spools deferred while these are written (none are, from the media tick) join this run.
+    for (let i = 0; i < this.count; i++) {
+      const spool = due[i] as RecordingSpool;
+      due[i] = null;
+      spool.flush();
+    }
+    this.count = 0;
+  };
+
+  /** Queues a spool's write; the first of a pass schedules the run (one microtask per pass). */
+  defer(spool: RecordingSpool): void {
+    if (this.count === 0) queueMicrotask(this.writeDue);
+    this.due[this.count++] = spool;
+  }
 }
 
 export class RecordingSpool {
@@ -126,9 +163,18 @@ export class RecordingSpool {
   private fd: number;
   private readonly flushInterval: number;
   private readonly onError: ((error: Error) => void) | undefined;
-  /** `flushInterval` frames of output samples, and the same memory as bytes for `writeSync`. */
+  private readonly batch: SpoolWriteBatch | undefined;
+  /** Full, and queued in `batch` for writing. */
+  private deferred = false;
+  /**
+   * `flushInterval` frames of output samples, the same memory as bytes for `writeSync`, and as
+   * 32-bit words so that a stereo sample frame (left and right) is stored in one go.
+   */
   private readonly buffer: Int16Array;
   private readonly bytes: Uint8Array;
+  private readonly words: Uint32Array;
+  /** Samples per 20 ms frame in this layout (160 mono, 320 interleaved stereo). */
+  private readonly frameSamples: number;
   private buffered = 0;
   private appended = 0;
   /** Frames put into the file or the buffer (appends after a write failure are not). */
@@ -157,8 +203,11 @@ export class RecordingSpool {
     this.channels = layoutChannels(this.layout);
     this.flushInterval = interval;
     this.onError = options.onError;
-    this.buffer = new Int16Array(interval * FRAME_SAMPLES * this.channels);
+    this.batch = options.batch;
+    this.frameSamples = FRAME_SAMPLES * this.channels;
+    this.buffer = new Int16Array(interval * this.frameSamples);
     this.bytes = new Uint8Array(this.buffer.buffer);
+    this.words = new Uint32Array(this.buffer.buffer);
     this.fd = openSync(path, 'wx', 0o600);
     try {
       writeFully(this.fd, spoolHeader(this.channels), SPOOL_HEADER_BYTES);
@@ -197,8 +246,10 @@ export class RecordingSpool {
     if (this.fd < 0) throw new Error('recording spool is closed');
     this.appended++;
     if (this.error !== null) return;
+    // Still full from earlier in this pass, its batched write not yet made: write it now.
+    if (this.deferred) this.flush();
     const out = this.buffer;
-    const base = this.buffered * FRAME_SAMPLES * this.channels;
+    const base = this.buffered * this.frameSamples;
     switch (this.layout) {
       case 'inbound':
         copyFrame(out, base, inbound);
@@ -210,7 +261,7 @@ export class RecordingSpool {
         mixFrame(out, base, inbound, outbound);
         break;
       case 'stereo':
-        interleaveFrame(out, base, inbound, outbound);
+        interleaveFrame(out, this.words, base, inbound, outbound);
         break;
     }
     if (this.fadeInNext) {
@@ -220,7 +271,13 @@ export class RecordingSpool {
     this.stored++;
     this.lastSlot = this.buffered;
     this.fadedOut = false;
-    if (++this.buffered >= this.flushInterval) this.flush();
+    if (++this.buffered < this.flushInterval) return;
+    if (this.batch === undefined) {
+      this.flush();
+    } else {
+      this.deferred = true;
+      this.batch.defer(this);
+    }
   }
 
   /**
@@ -230,7 +287,7 @@ export class RecordingSpool {
   pause(): void {
     if (this.fd < 0 || this.error !== null || this.stored === 0 || this.fadedOut) return;
     this.fadedOut = true;
-    const frameSamples = FRAME_SAMPLES * this.channels;
+    const frameSamples = this.frameSamples;
     const base = this.lastSlot * frameSamples;
     fade(this.buffer, base, this.channels, true);
     if (this.buffered > 0) {
@@ -249,11 +306,12 @@ export class RecordingSpool {
 
   /** Hands buffered frames to the OS now (`pause` and `close` do this too). */
   flush(): void {
+    this.deferred = false;
     if (this.fd < 0 || this.buffered === 0 || this.error !== null) {
       this.buffered = 0;
       return;
     }
-    const length = this.buffered * FRAME_SAMPLES * this.channels * 2;
+    const length = this.buffered * this.frameSamples * 2;
     this.buffered = 0;
     this.write(0, length);
   }
@@ -330,6 +388,14 @@ function mixFrame(out: Int16Array, at: number, a: Int16Array | null, b: Int16Arr
     copyFrame(out, at, a ?? b);
     return;
   }
+  if (a.length >= FRAME_SAMPLES && b.length >= FRAME_SAMPLES) {
+    // Whole frames (every tick but a malformed one): one branch-free pass.
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const s = (a[i] as number) + (b[i] as number);
+      out[at + i] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+    }
+    return;
+  }
   const na = Math.min(a.length, FRAME_SAMPLES);
   const nb = Math.min(b.length, FRAME_SAMPLES);
   for (let i = 0; i < FRAME_SAMPLES; i++) {
@@ -338,10 +404,30 @@ function mixFrame(out: Int16Array, at: number, a: Int16Array | null, b: Int16Arr
   }
 }
 
-/** Inbound on the left (even samples), outbound on the right. */
-function interleaveFrame(out: Int16Array, at: number, left: Int16Array | null, right: Int16Array | null): void {
+/**
+ * Inbound on the left (even samples), outbound on the right. On a little-endian host a sample
+ * frame is one 32-bit word (left in the low half), which halves the stores of the common case.
+ */
+function interleaveFrame(out: Int16Array, words: Uint32Array, at: number, left: Int16Array | null, right: Int16Array | null): void {
   const nl = left === null ? 0 : Math.min(left.length, FRAME_SAMPLES);
   const nr = right === null ? 0 : Math.min(right.length, FRAME_SAMPLES);
+  if (littleEndianHost && nl === FRAME_SAMPLES && (nr === FRAME_SAMPLES || nr === 0)) {
+    const w = at >> 1;
+    const l = left as Int16Array;
+    if (nr === 0) {
+      for (let i = 0; i < FRAME_SAMPLES; i++) words[w + i] = (l[i] as number) & 0xffff;
+    } else {
+      const r = right as Int16Array;
+      for (let i = 0; i < FRAME_SAMPLES; i++) words[w + i] = ((l[i] as number) & 0xffff) | ((r[i] as number) << 16);
+    }
+    return;
+  }
+  if (littleEndianHost && nl === 0 && nr === FRAME_SAMPLES) {
+    const w = at >> 1;
+    const r = right as Int16Array;
+    for (let i = 0; i < FRAME_SAMPLES; i++) words[w + i] = (r[i] as number) << 16;
+    return;
+  }
   for (let i = 0; i < FRAME_SAMPLES; i++) {
     out[at + 2 * i] = i < nl ? ((left as Int16Array)[i] as number) : 0;
     out[at + 2 * i + 1] = i < nr ? ((right as Int16Array)[i] as number) : 0;
