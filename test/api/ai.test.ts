@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConfigOverrides } from '../../src/config/config.js';
 import { FakeChatModel } from '../fixtures/fake-chat-model.js';
-import { pocketsphinxInstalled } from '../helpers/recognise.js';
+import { pocketsphinxInstalled, recognisersRunning } from '../helpers/recognise.js';
 import { startPhoneApp } from '../fixtures/phone-app.js';
 
 const APP_NUMBER = '+15550100500';
@@ -73,6 +73,23 @@ describe('gather_using_ai with the offline form engine', () => {
     const view = await t.sb.request<{ turns: { stt_mode: string }[] }>('GET', `/switchboard/v1/conversations/${conversationId}`);
     assert.deepEqual(view.turns.map((turn) => turn.stt_mode), ['none', 'live'], JSON.stringify(view.turns));
     await t.client.calls.actions.hangup(ccid, {});
+  });
+
+  it('starts a recogniser for each answer before it is spoken, and stops it with the conversation', { skip: pocketsphinxInstalled ? false : 'pocketsphinx not installed' }, async () => {
+    /** The number of recognisers once it has settled at `expected` (processes take a moment to start and to go). */
+    const recognisers = async (expected: number): Promise<number> => {
+      for (let i = 0; i < 40 && (await recognisersRunning()) !== expected; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      return recognisersRunning();
+    };
+    assert.equal(await recognisers(0), 0, 'earlier conversations left recognisers running');
+    const calls = [await t.call(), await t.call()];
+    for (const { ccid } of calls) await t.client.calls.actions.gatherUsingAI(ccid, { parameters: ACCOUNT_FORM });
+    for (const { phone } of calls) await t.heardPrompts(phone, 1);
+    assert.equal(await recognisers(2), 2);
+    await t.client.calls.actions.stopGather((calls[0] as { ccid: string }).ccid, {});
+    await t.client.calls.actions.hangup((calls[1] as { ccid: string }).ccid, {});
+    assert.equal(await recognisers(0), 0);
+    await t.client.calls.actions.hangup((calls[0] as { ccid: string }).ccid, {});
   });
 
   it('ends invalid after the retries when the answers make no sense', async () => {

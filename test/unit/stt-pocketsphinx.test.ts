@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { parseWav } from '../../src/media/audio/wav.js';
 import { isSttError } from '../../src/speech/stt/errors.js';
 import { PocketsphinxProvider } from '../../src/speech/stt/pocketsphinx.js';
 import { phraseWords } from '../../src/speech/stt/grammar.js';
+import { recognisersRunning } from '../helpers/recognise.js';
 import type { SttStreamResult } from '../../src/speech/stt/provider.js';
 
 const run = promisify(execFile);
@@ -45,19 +46,6 @@ function silence(seconds: number): Int16Array {
   return new Int16Array(Math.round(seconds * 8000));
 }
 
-async function processesRunning(): Promise<number> {
-  let count = 0;
-  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.startsWith('pocketsphinx_continuous') || cmdline.includes('/pocketsphinx_continuous\0')) {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-      // Only our own children count: other test files may run pocketsphinx at the same time.
-      if (stat.split(' ')[3] === String(process.pid)) count++;
-    }
-  }
-  return count;
-}
 
 describe('pocketsphinx provider', { skip }, () => {
   const provider = pocketsphinx as PocketsphinxProvider;
@@ -127,13 +115,13 @@ describe('pocketsphinx provider', { skip }, () => {
     const pending = provider.transcribe(concat(speech, speech, speech), { language: 'en', signal: controller.signal });
     setTimeout(() => controller.abort(new Error('call hung up')), 150);
     await assert.rejects(pending, { message: 'call hung up' });
-    assert.equal(await processesRunning(), 0);
+    assert.equal(await recognisersRunning(), 0);
   });
 
   it('times out with provider_timeout', async () => {
     const quick = new PocketsphinxProvider({ command: provider.files.command, timeoutMs: 50 });
     await assert.rejects(quick.transcribe(await speak('hello there'), { language: 'en' }), { code: 'provider_timeout', message: /50 ms/ });
-    assert.equal(await processesRunning(), 0);
+    assert.equal(await recognisersRunning(), 0);
   });
 
   it('reports a failing program as provider_error', async () => {
@@ -188,7 +176,7 @@ describe('pocketsphinx provider', { skip }, () => {
     setTimeout(() => controller.abort(), 200);
     for await (const result of aborted) assert.fail(`unexpected result ${result.text}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(await processesRunning(), 0);
+    assert.equal(await recognisersRunning(), 0);
   });
 
   it('takes a whole JSGF grammar for a stream, and refuses streams beyond maxStreams with busy', async () => {
