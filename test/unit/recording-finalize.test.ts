@@ -9,6 +9,7 @@ import { copyFile, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { concatPcm } from '../../src/speech/tts/pcm.js';
 import { decodeAudio, decodeToPcm } from '../../src/media/audio/decode.js';
 import { readFrameHeader } from '../../src/media/audio/mpeg-frames.js';
 import { parseWav } from '../../src/media/audio/wav.js';
@@ -92,15 +93,6 @@ function voice(seconds: number, seed = 1): Int16Array {
   return toPcm16(out);
 }
 
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 const silence = (seconds: number): Int16Array => new Int16Array(Math.round(seconds * RATE));
 
@@ -180,7 +172,7 @@ describe('finalizeRecording: MP3', () => {
 describe('finalizeRecording: trim-silence', () => {
   it('strips leading and trailing silence and keeps the speech whole', async () => {
     const speech = voice(2.5);
-    const signal = concat(silence(2), speech, silence(3));
+    const signal = concatPcm([silence(2), speech, silence(3)]);
     const path = spoolOf(signal, null);
     const result = await finalizeRecording(path, { format: 'wav', trimSilence: true, runOn: 'caller' });
     assert.equal(result.spooledMs, 7500);
@@ -199,7 +191,7 @@ describe('finalizeRecording: trim-silence', () => {
 
   it('works over a noisy line, and keeps pauses between utterances', async () => {
     const noise = lowNoise(9, -50, 3);
-    const signal = concat(silence(1.5), voice(1.5, 2), silence(2), voice(1.5, 3), silence(2.5));
+    const signal = concatPcm([silence(1.5), voice(1.5, 2), silence(2), voice(1.5, 3), silence(2.5)]);
     for (let i = 0; i < signal.length; i++) signal[i] = (signal[i] as number) + (noise[i] as number);
     const path = spoolOf(signal, null);
     const result = await finalizeRecording(path, { format: 'wav', trimSilence: true, runOn: 'caller' });
@@ -219,7 +211,7 @@ describe('finalizeRecording: trim-silence', () => {
     while (Math.abs(speech[first] as number) < 50) first++;
     let last = speech.length - 1;
     while (Math.abs(speech[last] as number) < 50) last--;
-    const path = spoolOf(concat(silence(3), speech, silence(4)), null);
+    const path = spoolOf(concatPcm([silence(3), speech, silence(4)]), null);
     const result = await finalizeRecording(path, { format: 'wav', trimSilence: true, runOn: 'caller' });
     const keptFrom = (result.trimmedStartMs * RATE) / 1000;
     const keptTo = keptFrom + (result.durationMs * RATE) / 1000;
@@ -232,8 +224,8 @@ describe('finalizeRecording: trim-silence', () => {
 
   it('a beep is not speech: the recording trims to what was said after it', async () => {
     const beep = recordingBeep();
-    const outbound = concat(silence(0.3), beep);
-    const inbound = concat(silence(2), voice(1.5), silence(2));
+    const outbound = concatPcm([silence(0.3), beep]);
+    const inbound = concatPcm([silence(2), voice(1.5), silence(2)]);
     for (const channels of ['single', 'dual'] as const) {
       const path = spoolOf(inbound, outbound, channels);
       const result = await finalizeRecording(path, { format: 'wav', trimSilence: true, runOn: 'caller' });
@@ -242,7 +234,7 @@ describe('finalizeRecording: trim-silence', () => {
   });
 
   it('speech on one side of a dual recording is enough, and both sides are kept', async () => {
-    const path = spoolOf(silence(6), concat(silence(2), voice(2), silence(2)), 'dual');
+    const path = spoolOf(silence(6), concatPcm([silence(2), voice(2), silence(2)]), 'dual');
     const result = await finalizeRecording(path, { format: 'wav', trimSilence: true, runOn: 'caller' });
     assert.equal(result.channels, 2);
     assert.ok(result.trimmedStartMs >= 1700 && result.trimmedStartMs <= 1860, `trimmed ${result.trimmedStartMs} ms`);
@@ -253,7 +245,7 @@ describe('finalizeRecording: trim-silence', () => {
   it('a recording of silence (or only a beep) trims to nothing', async () => {
     for (const [inbound, outbound] of [
       [lowNoise(4, -45, 9), null],
-      [silence(3), concat(silence(0.5), recordingBeep(), silence(2))],
+      [silence(3), concatPcm([silence(0.5), recordingBeep(), silence(2)])],
     ] as const) {
       const path = spoolOf(inbound, outbound);
       const result = await finalizeRecording(path, { format: 'wav', trimSilence: true, runOn: 'caller' });
@@ -263,7 +255,7 @@ describe('finalizeRecording: trim-silence', () => {
   });
 
   it('trims MP3 output too', async () => {
-    const path = spoolOf(concat(silence(2), voice(1.5), silence(2)), null);
+    const path = spoolOf(concatPcm([silence(2), voice(1.5), silence(2)]), null);
     const result = await finalizeRecording(path, { format: 'mp3', trimSilence: true, runOn: 'caller' });
     const decoded = await decodeAudio(await readFile(result.file));
     assert.ok(Math.abs((decoded.length * 1000) / RATE - result.durationMs) <= 60);
@@ -336,8 +328,8 @@ describe('finalizeRecording: files', () => {
 
 describe('finalizeRecording: worker threads', () => {
   it('gives the same bytes as the calling thread, for WAV and MP3, trimmed or not', async () => {
-    const inbound = concat(silence(0.8), voice(1.2), silence(0.8));
-    const outbound = concat(tone(1, 1000), silence(1.8));
+    const inbound = concatPcm([silence(0.8), voice(1.2), silence(0.8)]);
+    const outbound = concatPcm([tone(1, 1000), silence(1.8)]);
     const cases: FinalizeOptions[] = [
       { format: 'wav' },
       { format: 'mp3' },

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { concatPcm } from '../../src/speech/tts/pcm.js';
 import { toEngineFormat } from '../../src/media/audio/resample.js';
 import { parseWav } from '../../src/media/audio/wav.js';
 import { isSttError } from '../../src/speech/stt/errors.js';
@@ -32,15 +33,6 @@ function wordsFound(expected: string, transcript: string): number {
   return words.filter((w) => heard.has(w)).length / words.length;
 }
 
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 function silence(seconds: number): Int16Array {
   return new Int16Array(Math.round(seconds * 8000));
@@ -112,7 +104,7 @@ describe('pocketsphinx provider', { skip }, () => {
   it('kills the process when the caller aborts', async () => {
     const speech = await speak('Please transfer me to the billing department. Thank you very much.');
     const controller = new AbortController();
-    const pending = provider.transcribe(concat(speech, speech, speech), { language: 'en', signal: controller.signal });
+    const pending = provider.transcribe(concatPcm([speech, speech, speech]), { language: 'en', signal: controller.signal });
     setTimeout(() => controller.abort(new Error('call hung up')), 150);
     await assert.rejects(pending, { message: 'call hung up' });
     assert.equal(await recognisersRunning(), 0);
@@ -139,7 +131,7 @@ describe('pocketsphinx provider', { skip }, () => {
       for await (const result of stream) results.push({ ...result, atFrame: frame });
     })();
     // 20 ms frames at four times real time (5 ms apart), so that results can arrive between them.
-    const audio = concat(silence(0.3), first, silence(1.2), second, silence(1.2));
+    const audio = concatPcm([silence(0.3), first, silence(1.2), second, silence(1.2)]);
     for (let at = 0; at < audio.length; at += 160, frame++) {
       stream.write(audio.subarray(at, at + 160));
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -189,7 +181,7 @@ describe('pocketsphinx provider', { skip }, () => {
       for await (const result of stream) texts.push(result.text);
       return texts;
     })();
-    stream.write(concat(silence(0.3), await speak('four two seven one'), silence(0.5)));
+    stream.write(concatPcm([silence(0.3), await speak('four two seven one'), silence(0.5)]));
     stream.end();
     assert.deepEqual(await reading, ['four two seven one']);
     // Its place is free again once it is over.

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { concatPcm } from '../../src/speech/tts/pcm.js';
 import { toEngineFormat } from '../../src/media/audio/resample.js';
 import { parseWav } from '../../src/media/audio/wav.js';
 import { FRAME_SAMPLES } from '../../src/media/frame.js';
@@ -78,7 +79,7 @@ describe('UtteranceDetector, live', () => {
         live = [preRoll.slice()];
       },
       onTurnAudio: (frame) => live.push(frame.slice()),
-      onUtterance: (pcm) => turns.push({ whole: pcm, live: concat(live) }),
+      onUtterance: (pcm) => turns.push({ whole: pcm, live: concatPcm(live) }),
     });
     for (const part of [silence(1000), sentence, silence(1000)]) feed(detector, part);
     assert.equal(turns.length, 1);
@@ -108,12 +109,3 @@ describe('UtteranceDetector, live', () => {
   });
 });
 
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
