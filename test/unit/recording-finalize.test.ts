@@ -384,9 +384,8 @@ describe('finalizeRecording: worker threads', () => {
         `${runOn}: 12 s of stereo MP3; this thread busy ${(busy * 100).toFixed(0)} % of the time, ` +
           `longest event-loop gap ${worst.toFixed(1)} ms`,
       );
-      // On the calling thread the slices are ~5 ms, but lamejs's own garbage collection and JIT
-      // warm-up add pauses of tens of ms, and the thread is busy throughout: reported, not
-      // asserted (that is why the default is a worker). On a worker this thread only waits. Its
+      // On the calling thread the slices are short, but the thread is busy throughout: reported,
+      // not asserted (that is why the default is a worker). On a worker this thread only waits. Its
       // utilisation is measured rather than the gaps, which a loaded CI machine stretches anyway.
       if (runOn === 'worker') assert.ok(busy < 0.3, `the event loop was busy ${(busy * 100).toFixed(0)} % of the time`);
     }

@@ -19,7 +19,7 @@ import { dirname } from 'node:path';
 import type { Job } from '../audio/cooperative.js';
 import { encodeWav } from '../audio/wav.js';
 import { SAMPLE_RATE } from '../frame.js';
-import { Mp3StreamEncoder, type Mp3KbpsPerChannel } from './mp3-writer.js';
+import { Mp3StreamEncoder, type Mp3Engine, type Mp3KbpsPerChannel } from './mp3-writer.js';
 import { SpeechRangeFinder, type SampleRange } from './speech-range.js';
 import { SPOOL_HEADER_BYTES, readSpoolHeader, swap16 } from './spool.js';
 
@@ -66,7 +66,11 @@ export class RecordingFinalizeError extends Error {
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-export function* finalizeJob(request: FinalizeRequest): Job<FinalizedRecording> {
+/**
+ * The finalisation of one spool as a job. An MP3 needs `mp3`, a LAME instance lent to this job
+ * alone (see Mp3Engines).
+ */
+export function* finalizeJob(request: FinalizeRequest, mp3: Mp3Engine | null = null): Job<FinalizedRecording> {
   const spool = openSpool(request.spoolPath);
   let result: FinalizedRecording;
   try {
@@ -87,7 +91,7 @@ export function* finalizeJob(request: FinalizeRequest): Job<FinalizedRecording> 
         sizeBytes =
           request.format === 'wav'
             ? yield* writeWav(fd, out, channels, range, request.sliceFrames)
-            : yield* writeMp3(fd, out, channels, range, request.sliceFrames, request.mp3KbpsPerChannel);
+            : yield* writeMp3(fd, out, channels, range, request.sliceFrames, request.mp3KbpsPerChannel, mp3);
         fsyncSync(out);
       } finally {
         closeSync(out);
@@ -205,8 +209,10 @@ function* writeMp3(
   range: SampleRange,
   sliceFrames: number,
   kbpsPerChannel: Mp3KbpsPerChannel,
+  engine: Mp3Engine | null,
 ): Job<number> {
-  const encoder = new Mp3StreamEncoder(channels, kbpsPerChannel);
+  if (engine === null) throw new Error('MP3 finalisation needs an MP3 engine');
+  const encoder = new Mp3StreamEncoder(engine, channels, kbpsPerChannel);
   // The tag frame's place; it is written last, when its contents are known.
   writeFully(out, new Uint8Array(encoder.infoFrameBytes), encoder.infoFrameBytes);
   let size = encoder.infoFrameBytes;

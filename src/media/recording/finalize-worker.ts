@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { runToCompletion } from '../audio/cooperative.js';
 import { asFinalizeError, finalizeJob, type FinalizeFailure, type FinalizeRequest, type FinalizedRecording } from './finalize-job.js';
+import { Mp3Engines, type Mp3Engine } from './mp3-writer.js';
 
 export interface FinalizeWorkerJob {
   id: number;
@@ -18,13 +19,19 @@ export type FinalizeWorkerReply =
   | { id: number; error: { message: string; reason: FinalizeFailure; code: string | null } };
 
 function serve(port: NonNullable<typeof parentPort>): void {
-  port.on('message', (job: FinalizeWorkerJob) => {
+  const engines = new Mp3Engines();
+  // Jobs arrive one at a time (the pool waits for each reply), so one engine serves them all.
+  port.on('message', async (job: FinalizeWorkerJob) => {
     let reply: FinalizeWorkerReply;
+    let mp3: Mp3Engine | null = null;
     try {
-      reply = { id: job.id, result: runToCompletion(finalizeJob(job.request)) };
+      if (job.request.format === 'mp3') mp3 = await engines.acquire();
+      reply = { id: job.id, result: runToCompletion(finalizeJob(job.request, mp3)) };
     } catch (err) {
       const e = asFinalizeError(err);
       reply = { id: job.id, error: { message: e.message, reason: e.reason, code: e.code ?? null } };
+    } finally {
+      if (mp3 !== null) engines.release(mp3);
     }
     port.postMessage(reply);
   });

@@ -8,16 +8,14 @@
  *
  * WHERE IT RUNS. By default on a small pool of worker threads (one fewer than the cores, at
  * most two; see `configureFinalizers`). Measured with bench/recording.ts, warm, per minute of
- * audio: MP3 costs 0.6–0.7 s of CPU mono and 0.75–0.95 s stereo with lamejs (two to three
- * times that while lamejs is still cold), WAV ~2 ms, trim-silence adds ~30 ms per channel.
- * Slicing MP3 encoding on the main thread would bound each pause but not the total: a hundred
- * calls recording stereo MP3 need 1.3–1.6 cores of encoding on average, more than the one
- * thread that also runs every call's 20 ms media tick. On workers it uses the other cores and,
- * under overload, falls behind without harming live calls (the queue grows). Nor would slicing keep
- * the pauses short: lamejs allocates freely, and its garbage collection and JIT warm-up stall
- * the thread for 20–110 ms at a time whatever the slice size (recording-finalize.test.ts
- * reports it). WAV goes to the workers too, because the job's file I/O (including the fsync
- * that makes the recording durable) is synchronous. `runOn: 'caller'` runs the job on the
+ * audio: MP3 costs 0.17 s of CPU mono and 0.41 s stereo (LAME in WebAssembly, see
+ * mp3-writer.ts), WAV ~2 ms, trim-silence adds ~60 ms per channel. Slicing MP3 encoding on the
+ * main thread would bound each pause but not the total: a hundred calls recording stereo MP3
+ * need about 0.7 of a core of encoding on average, on top of the thread that also runs every
+ * call's 20 ms media tick. On workers it uses the other cores and, under overload, falls behind
+ * without harming live calls (the queue grows). recording-finalize.test.ts reports how busy
+ * each way keeps this thread. WAV goes to the workers too, because the job's file I/O
+ * (including the fsync that makes the recording durable) is synchronous. `runOn: 'caller'` runs the job on the
  * calling thread in slices with `setImmediate` yields instead — for tools, tests and benchmarks.
  */
 import { readdir } from 'node:fs/promises';
@@ -35,7 +33,7 @@ import {
   type RecordingFormat,
 } from './finalize-job.js';
 import type { FinalizeWorkerJob, FinalizeWorkerReply } from './finalize-worker.js';
-import { DEFAULT_MP3_KBPS_PER_CHANNEL, type Mp3KbpsPerChannel } from './mp3-writer.js';
+import { DEFAULT_MP3_KBPS_PER_CHANNEL, Mp3Engines, type Mp3KbpsPerChannel } from './mp3-writer.js';
 import { DEFAULT_TRIM_MARGIN_MS } from './speech-range.js';
 import { SPOOL_SUFFIX } from './spool.js';
 
@@ -59,10 +57,12 @@ export interface FinalizeOptions {
 }
 
 // Sample frames per slice. On the caller's thread a slice should stay within a few milliseconds:
-// 1152 stereo sample frames take ~5 ms to encode once lamejs is warm, a second of WAV (copy and
-// VAD) ~1 ms. On a worker the slice size only sets the read size.
+// 1152 stereo sample frames take about 1 ms to encode, a second of WAV (copy and VAD) ~1 ms. On a worker the slice size only sets the read size.
 const CALLER_SLICE_FRAMES = { wav: 8000, mp3: 1152 } as const;
 const WORKER_SLICE_FRAMES = 16_384;
+
+/** LAME instances for finalisations run on this thread (`runOn: 'caller'`). */
+const callerEngines = new Mp3Engines();
 
 export function defaultOutputPath(spoolPath: string, format: RecordingFormat): string {
   const base = spoolPath.endsWith(SPOOL_SUFFIX) ? spoolPath.slice(0, -SPOOL_SUFFIX.length) : spoolPath;
@@ -88,10 +88,13 @@ export async function finalizeRecording(spoolPath: string, options: FinalizeOpti
     sliceFrames: runOn === 'caller' ? CALLER_SLICE_FRAMES[options.format] : WORKER_SLICE_FRAMES,
   };
   if (runOn === 'caller') {
+    const mp3 = request.format === 'mp3' ? await callerEngines.acquire() : null;
     try {
-      return await runCooperatively(finalizeJob(request));
+      return await runCooperatively(finalizeJob(request, mp3));
     } catch (err) {
       throw asFinalizeError(err);
+    } finally {
+      if (mp3 !== null) callerEngines.release(mp3);
     }
   }
   return pool().run(request);
@@ -147,7 +150,7 @@ function pool(): FinalizerPool {
 
 /**
  * Sets how many worker threads finalise recordings (default: one fewer than the CPU count, at
- * most two, at least one — two keep up with roughly 130 concurrent stereo MP3 recordings). Takes
+ * most two, at least one — each keeps up with roughly 140 concurrent stereo MP3 recordings). Takes
  * effect for workers started from now on.
  */
 export function configureFinalizers(options: { workers: number }): void {
