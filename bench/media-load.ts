@@ -66,6 +66,8 @@ import { SipUserAgent } from '../src/endpoints/sip/user-agent.js';
 import { encodeWav } from '../src/media/audio/wav.js';
 import { PCMA, PCMU } from '../src/media/dsp/g711.js';
 import { createSpeechSynthesizer } from '../src/speech/tts/index.js';
+import { percentile, round } from './lib/numbers.js';
+import { freeTcpPort, freeUdpPort } from './lib/ports.js';
 import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, terminate, waitForQuiet } from './lib/processes.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -189,7 +191,7 @@ class ServerChild {
       numbers: { [NUMBER]: APP_ID },
       webhooks: { maxRounds: 2, baseDelayMs: 200, maxDelayMs: 400, defaultTimeoutMs: 10_000 },
     }));
-    const port = await freePort();
+    const port = await freeTcpPort();
     const child = spawn(process.execPath, [...serverNodeArgs, '--import', 'tsx', 'src/cli/main.ts'], {
       cwd: repoRoot,
       env: {
@@ -1307,11 +1309,6 @@ main().then(
 
 // ---------------------------------------------------------------------------------------------
 
-function percentile(values: readonly number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? null;
-}
 
 function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
@@ -1320,35 +1317,10 @@ function median(values: readonly number[]): number | null {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function round(value: number | null | undefined, digits: number): number | null {
-  if (value === null || value === undefined || !Number.isFinite(value)) return null;
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
 
 function wholeNumber(text: string | undefined, fallback: number): number {
   const n = Number(text);
   return text !== undefined && text.trim() !== '' && Number.isInteger(n) && n >= 0 ? n : fallback;
 }
 
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}

@@ -38,7 +38,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -47,6 +47,8 @@ import Telnyx from 'telnyx';
 import type { SipOutgoingCall } from '../src/endpoints/sip/outgoing-call.js';
 import { LocalSdp, parseAnswer } from '../src/endpoints/sip/sdp.js';
 import { SipUserAgent } from '../src/endpoints/sip/user-agent.js';
+import { percentile, round } from './lib/numbers.js';
+import { freeTcpPort, freeUdpPort } from './lib/ports.js';
 import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, terminate, waitForQuiet } from './lib/processes.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -908,44 +910,14 @@ function otherCpu(machine: number | null, ours: (number | null)[]): number | nul
   return round(Math.max(0, machine - ours.reduce<number>((sum, v) => sum + (v ?? 0), 0)), 1);
 }
 
-function percentile(values: number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? null;
-}
 
-function round(value: number | null, digits: number): number | null {
-  if (value === null || !Number.isFinite(value)) return null;
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
 
 function positiveInt(text: string | undefined, fallback: number): number {
   const n = Number(text);
   return text !== undefined && Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createTcpServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
 
 // The whole run is bounded: a stuck step cannot keep children alive forever.
 const overallMs = stepList().reduce((sum, n) => sum + (CONTENDED_RETRIES + 1) * ((n / rate) * 4000 + holdSecs * 1000 + 360_000), 60_000);
