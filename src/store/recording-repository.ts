@@ -179,42 +179,22 @@ export class RecordingRepository {
 
   /** Newest first; `status` other than completed is included only when asked for. */
   list(filter: RecordingFilter, page: { size: number; number: number }, statuses: readonly RecordingStatus[] = ['completed']): { rows: RecordingRow[]; total: number } {
-    const where: string[] = [`status IN (${statuses.map(() => '?').join(', ')})`];
-    const args: (string | number)[] = [...statuses];
-    const eq = (column: string, value: string | undefined): void => {
-      if (value === undefined) return;
-      where.push(`${column} = ?`);
-      args.push(value);
-    };
-    eq('call_control_id', filter.callControlId);
-    eq('call_leg_id', filter.callLegId);
-    eq('call_session_id', filter.callSessionId);
-    eq('connection_id', filter.connectionId);
-    eq('from_number', filter.from);
-    eq('to_number', filter.to);
-    if (filter.createdAfterMs !== undefined) {
-      where.push('created_ms >= ?');
-      args.push(filter.createdAfterMs);
-    }
-    if (filter.createdBeforeMs !== undefined) {
-      where.push('created_ms <= ?');
-      args.push(filter.createdBeforeMs);
-    }
-    const bound = (expr: string, value: number | undefined): void => {
-      if (value === undefined) return;
-      where.push(expr);
-      args.push(value);
-    };
-    bound('started_ms >= ?', filter.startedAfterMs);
-    bound('started_ms <= ?', filter.startedBeforeMs);
-    bound('ended_ms >= ?', filter.endedAfterMs);
-    bound('ended_ms <= ?', filter.endedBeforeMs);
-    const clause = where.join(' AND ');
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM recordings WHERE ${clause}`).get(...args) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT * FROM recordings WHERE ${clause} ORDER BY created_ms DESC, id LIMIT ? OFFSET ?`)
-      .all(...args, page.size, (page.number - 1) * page.size) as RawRecording[];
-    return { rows: rows.map(fromRaw), total };
+    const q = new Conditions();
+    q.where.push(`status IN (${statuses.map(() => '?').join(', ')})`);
+    q.args.push(...statuses);
+    q.add('call_control_id = ?', filter.callControlId);
+    q.add('call_leg_id = ?', filter.callLegId);
+    q.add('call_session_id = ?', filter.callSessionId);
+    q.add('connection_id = ?', filter.connectionId);
+    q.add('from_number = ?', filter.from);
+    q.add('to_number = ?', filter.to);
+    q.add('created_ms >= ?', filter.createdAfterMs);
+    q.add('created_ms <= ?', filter.createdBeforeMs);
+    q.add('started_ms >= ?', filter.startedAfterMs);
+    q.add('started_ms <= ?', filter.startedBeforeMs);
+    q.add('ended_ms >= ?', filter.endedAfterMs);
+    q.add('ended_ms <= ?', filter.endedBeforeMs);
+    return this.pageWhere<RawRecording, RecordingRow>('recordings', q, page, fromRaw);
   }
 
   delete(id: string): boolean {
@@ -261,22 +241,21 @@ export class RecordingRepository {
   }
 
   private listTranscriptionsWhere(page: { size: number; number: number }, filter: TranscriptionFilter): { rows: TranscriptionRow[]; total: number } {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    const add = (expr: string, value: string | number | undefined): void => {
-      if (value === undefined) return;
-      where.push(expr);
-      args.push(value);
-    };
-    add('recording_id = ?', filter.recordingId);
-    add('created_ms >= ?', filter.createdAfterMs);
-    add('created_ms <= ?', filter.createdBeforeMs);
-    const clause = where.join(' AND ');
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM recording_transcriptions WHERE ${clause}`).get(...args) as { n: number }).n;
+    const q = new Conditions();
+    q.add('recording_id = ?', filter.recordingId);
+    q.add('created_ms >= ?', filter.createdAfterMs);
+    q.add('created_ms <= ?', filter.createdBeforeMs);
+    return this.pageWhere<RawTranscription, TranscriptionRow>('recording_transcriptions', q, page, transcriptionFromRaw);
+  }
+
+  /** One page of `table`'s rows that meet every condition, newest first, and how many do in all. */
+  private pageWhere<Raw, Row>(table: string, q: Conditions, page: { size: number; number: number }, map: (raw: Raw) => Row): { rows: Row[]; total: number } {
+    const clause = q.where.length > 0 ? `WHERE ${q.where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table} ${clause}`).get(...q.args) as { n: number }).n;
     const rows = this.db
-      .prepare(`SELECT * FROM recording_transcriptions WHERE ${clause} ORDER BY created_ms DESC, id LIMIT ? OFFSET ?`)
-      .all(...args, page.size, (page.number - 1) * page.size) as RawTranscription[];
-    return { rows: rows.map(transcriptionFromRaw), total };
+      .prepare(`SELECT * FROM ${table} ${clause} ORDER BY created_ms DESC, id LIMIT ? OFFSET ?`)
+      .all(...q.args, page.size, (page.number - 1) * page.size) as Raw[];
+    return { rows: rows.map(map), total };
   }
 }
 
@@ -307,4 +286,16 @@ function transcriptionFromRaw(raw: RawTranscription): TranscriptionRow {
     id: raw.id, recordingId: raw.recording_id, status: raw.status, text: raw.text, language: raw.language, engine: raw.engine,
     durationMs: raw.duration_ms, createdMs: raw.created_ms, updatedMs: raw.updated_ms,
   };
+}
+
+/** The conditions of a filtered query and their values; a condition whose value is absent is left out. */
+class Conditions {
+  readonly where: string[] = [];
+  readonly args: (string | number)[] = [];
+
+  add(expr: string, value: string | number | undefined): void {
+    if (value === undefined) return;
+    this.where.push(expr);
+    this.args.push(value);
+  }
 }
