@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { LlmError } from '../../src/ai/llm/errors.js';
 import { OpenAiChatProvider } from '../../src/ai/llm/openai-chat.js';
 import type { ChatDelta, ChatRequest, ChatResponse } from '../../src/ai/llm/provider.js';
 import { resolveLlm } from '../../src/ai/llm/resolve.js';
+import { LoopbackServer, readBody } from '../helpers/loopback-server.js';
 
 interface RecordedRequest {
   method: string;
@@ -27,7 +27,19 @@ class FakeChatServer {
   /** Resolved when a client connection closes, for checking that cancelled requests hang up. */
   closed: Promise<void> = Promise.resolve();
   respond: Handler = defaultHandler;
-  private server: Server | null = null;
+  private readonly server = new LoopbackServer((req, res) => {
+    let onClose: () => void = () => undefined;
+    this.closed = new Promise<void>((resolve) => {
+      onClose = resolve;
+    });
+    res.on('close', () => onClose());
+    void readBody(req).then((body) => {
+      const text = body.toString('utf8');
+      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : {} };
+      this.requests.push(request);
+      void this.respond(request, res);
+    });
+  });
 
   static json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -42,29 +54,12 @@ class FakeChatServer {
     res.end();
   }
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      let onClose: () => void = () => undefined;
-      this.closed = new Promise<void>((resolve) => {
-        onClose = resolve;
-      });
-      res.on('close', () => onClose());
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : {} };
-        this.requests.push(request);
-        void this.respond(request, res);
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  start(): Promise<string> {
+    return this.server.start();
   }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }
 

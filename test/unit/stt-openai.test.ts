@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { parseWav } from '../../src/media/audio/wav.js';
 import { SttError } from '../../src/speech/stt/errors.js';
 import { OpenAiTranscriptionProvider } from '../../src/speech/stt/openai-transcription.js';
+import { LoopbackServer, readBody } from '../helpers/loopback-server.js';
 
 interface FormPart {
   name: string;
@@ -53,36 +54,30 @@ function parseMultipart(body: Buffer, contentType: string): Map<string, FormPart
 class FakeTranscriptionServer {
   readonly requests: RecordedRequest[] = [];
   respond: (res: ServerResponse, request: RecordedRequest) => void = FakeTranscriptionServer.answer;
-  private server: Server | null = null;
+  private readonly server = new LoopbackServer((req, res) => {
+    void readBody(req).then((body) => {
+      const request: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        parts: parseMultipart(body, req.headers['content-type'] ?? ''),
+      };
+      this.requests.push(request);
+      this.respond(res, request);
+    });
+  });
 
   static answer(res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ text: ' Please transfer me to billing.\n' }));
   }
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const request: RecordedRequest = {
-          method: req.method ?? '',
-          url: req.url ?? '',
-          headers: req.headers,
-          parts: parseMultipart(body, req.headers['content-type'] ?? ''),
-        };
-        this.requests.push(request);
-        this.respond(res, request);
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  start(): Promise<string> {
+    return this.server.start();
   }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }
 

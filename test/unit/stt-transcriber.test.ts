@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SttError } from '../../src/speech/stt/errors.js';
 import { OpenAiTranscriptionProvider } from '../../src/speech/stt/openai-transcription.js';
 import { PocketsphinxProvider } from '../../src/speech/stt/pocketsphinx.js';
 import type { SttProvider, TranscribeOptions, Transcript } from '../../src/speech/stt/provider.js';
 import { POCKETSPHINX_INSTALL, Transcriber, createTranscriber } from '../../src/speech/stt/transcriber.js';
+import { LoopbackServer, readBody } from '../helpers/loopback-server.js';
 
 const pocketsphinx = await PocketsphinxProvider.detect();
 const needsPocketsphinx = pocketsphinx === null ? 'pocketsphinx is not installed' : false;
@@ -14,24 +13,20 @@ const needsPocketsphinx = pocketsphinx === null ? 'pocketsphinx is not installed
 /** Test double for a Whisper server: answers every transcription with the same text. */
 class FakeWhisperServer {
   requests = 0;
-  private server: Server | null = null;
-
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        this.requests++;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"text":"hello from whisper"}');
-      });
+  private readonly server = new LoopbackServer((req, res) => {
+    void readBody(req).then(() => {
+      this.requests++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"text":"hello from whisper"}');
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  });
+
+  start(): Promise<string> {
+    return this.server.start();
   }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }
 

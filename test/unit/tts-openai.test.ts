@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { encodeWav } from '../../src/media/audio/wav.js';
@@ -7,6 +7,7 @@ import { TtsError } from '../../src/speech/tts/errors.js';
 import { OpenAiSpeechProvider } from '../../src/speech/tts/openai-speech.js';
 import { createSpeechSynthesizer } from '../../src/speech/tts/speech-synthesizer.js';
 import { parseVoice } from '../../src/speech/tts/voices.js';
+import { LoopbackServer, readBody } from '../helpers/loopback-server.js';
 
 interface RecordedRequest {
   method: string;
@@ -25,7 +26,13 @@ class FakeSpeechServer {
     res.writeHead(200, { 'content-type': 'audio/wav' });
     res.end(FakeSpeechServer.toneWav(24000, 1));
   };
-  private server: Server | null = null;
+  private readonly server = new LoopbackServer((req, res) => {
+    void readBody(req).then((body) => {
+      const text = body.toString('utf8');
+      this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : {} });
+      this.respond(res);
+    });
+  });
 
   static toneWav(rate: number, seconds: number): Uint8Array {
     const samples = new Int16Array(rate * seconds);
@@ -33,23 +40,12 @@ class FakeSpeechServer {
     return encodeWav(samples, rate);
   }
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : {} });
-        this.respond(res);
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  start(): Promise<string> {
+    return this.server.start();
   }
 
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }
 
