@@ -51,7 +51,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -67,8 +67,9 @@ import { encodeWav } from '../src/media/audio/wav.js';
 import { PCMA, PCMU } from '../src/media/dsp/g711.js';
 import { createSpeechSynthesizer } from '../src/speech/tts/index.js';
 import { percentile, round } from './lib/numbers.js';
-import { freeTcpPort, freeUdpPort } from './lib/ports.js';
-import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, terminate, waitForQuiet } from './lib/processes.js';
+import { ServerProcess } from './lib/server-process.js';
+import { freeUdpPort } from './lib/ports.js';
+import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, waitForQuiet } from './lib/processes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -97,7 +98,6 @@ const TARGETS = {
   recording_cpu_overhead_pct: 10,
 } as const;
 
-const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const SCENARIO = fileURLToPath(new URL('./media-load/uac-until-bye.xml', import.meta.url));
 const SIPP = '/usr/bin/sipp';
 const SCRATCH_ROOT = '/tmp/mediaload-work';
@@ -181,82 +181,6 @@ function statsCpuSeconds(a: Stats, b: Stats): number {
   return (b.process.cpu_user_us + b.process.cpu_system_us - a.process.cpu_user_us - a.process.cpu_system_us) / 1e6;
 }
 
-class ServerChild {
-  private constructor(readonly child: ChildProcess, readonly url: string, readonly sipPort: number, private readonly tail: string[]) {}
-
-  static async start(dir: string, webhookUrl: string): Promise<ServerChild> {
-    const configPath = join(dir, 'switchboard.json');
-    writeFileSync(configPath, JSON.stringify({
-      applications: [{ id: APP_ID, application_name: 'media-load', webhook_event_url: webhookUrl }],
-      numbers: { [NUMBER]: APP_ID },
-      webhooks: { maxRounds: 2, baseDelayMs: 200, maxDelayMs: 400, defaultTimeoutMs: 10_000 },
-    }));
-    const port = await freeTcpPort();
-    const child = spawn(process.execPath, [...serverNodeArgs, '--import', 'tsx', 'src/cli/main.ts'], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        SWITCHBOARD_HOST: '127.0.0.1',
-        SWITCHBOARD_PORT: String(port),
-        SWITCHBOARD_DATA_DIR: join(dir, 'data'),
-        SWITCHBOARD_API_KEYS: API_KEY,
-        SWITCHBOARD_SIP_HOST: '127.0.0.1',
-        SWITCHBOARD_SIP_PORT: '0',
-        SWITCHBOARD_RTP_PORTS: SERVER_RTP_PORTS,
-        SWITCHBOARD_CONFIG: configPath,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    const logPath = join(dir, 'server.log');
-    const tail: string[] = [];
-    child.stderr?.on('data', (chunk: Buffer) => {
-      appendFileSync(logPath, chunk);
-      tail.push(chunk.toString());
-      if (tail.length > 100) tail.splice(0, tail.length - 100);
-    });
-    let banner = '';
-    const sipPort = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the server did not start within 30 s:\n${tail.join('')}`)), 30_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        appendFileSync(logPath, chunk);
-        if (banner.includes('TELNYX_PUBLIC_KEY=')) return;
-        banner += chunk.toString();
-        if (!banner.includes('TELNYX_PUBLIC_KEY=')) return;
-        clearTimeout(timer);
-        const match = /SIP on [^\s:]+:(\d+) \(UDP\)/.exec(banner);
-        if (match) resolve(Number(match[1]));
-        else reject(new Error(`no SIP port in the server's banner:\n${banner}`));
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the server exited with ${code}:\n${tail.join('')}`));
-      });
-    });
-    return new ServerChild(child, `http://127.0.0.1:${port}`, sipPort, tail);
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  async stats(): Promise<Stats> {
-    const response = await fetch(`${this.url}/switchboard/v1/stats`, {
-      headers: { authorization: `Bearer ${API_KEY}` },
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok) throw new Error(`stats: ${response.status}`);
-    return ((await response.json()) as { data: Stats }).data;
-  }
-
-  problems(): string[] {
-    return this.tail.join('').split('\n').filter((line) => /error|fail|cannot|refused/i.test(line)).slice(-8);
-  }
-
-  stop(): Promise<void> {
-    return terminate(this.child, 15_000);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The application: webhook receiver + SDK
@@ -678,7 +602,7 @@ async function startTrial(
   };
 }
 
-async function openProbeCall(app: App, ua: SipUserAgent, server: ServerChild, index: number): Promise<{ probe: Probe; ccid: string }> {
+async function openProbeCall(app: App, ua: SipUserAgent, server: ServerProcess, index: number): Promise<{ probe: Probe; ccid: string }> {
   const probe = await Probe.open(index);
   const ccidPromise = app.expectProbe(probe.from);
   const answered = app.next((hook) => hook.type === 'call.answered' && hook.from === probe.from, 10_000);
@@ -697,7 +621,7 @@ async function openProbeCall(app: App, ua: SipUserAgent, server: ServerChild, in
   return { probe, ccid };
 }
 
-async function playbackLatency(app: App, ua: SipUserAgent, server: ServerChild, files: Files): Promise<Record<string, unknown>> {
+async function playbackLatency(app: App, ua: SipUserAgent, server: ServerProcess, files: Files): Promise<Record<string, unknown>> {
   const { probe, ccid } = await openProbeCall(app, ua, server, 1);
   const content = CLIP_TONE.toString('base64');
   const url = `${files.url}/tone.wav`;
@@ -739,7 +663,7 @@ function freshSentence(): string {
   return `${OPENINGS[n % OPENINGS.length]} ${ENDINGS[Math.floor(n / OPENINGS.length)]}`;
 }
 
-async function speakLatency(app: App, ua: SipUserAgent, server: ServerChild, playbackP50: number | null): Promise<Record<string, unknown>> {
+async function speakLatency(app: App, ua: SipUserAgent, server: ServerProcess, playbackP50: number | null): Promise<Record<string, unknown>> {
   const { probe, ccid } = await openProbeCall(app, ua, server, 2);
   const speak = (text: string) => (): Promise<unknown> => app.sdk.calls.actions.speak(ccid, { payload: text, voice: 'female', language: 'en-US' });
   const repeated = freshSentence();
@@ -829,7 +753,7 @@ const ALL_RECORDING_KINDS = [
 ] as const;
 const RECORDING_KINDS = ALL_RECORDING_KINDS.filter((kind) => recordKinds === null || recordKinds.has(kind.name));
 
-async function savedLatency(app: App, ua: SipUserAgent, server: ServerChild, files: Files): Promise<Record<string, unknown>> {
+async function savedLatency(app: App, ua: SipUserAgent, server: ServerProcess, files: Files): Promise<Record<string, unknown>> {
   const callerAudio = encodeG711(speechLike(4, 7000), PCMU);
   const byKind = new Map<string, number[]>();
   const hangupEvents: number[] = [];
@@ -910,8 +834,8 @@ interface Window {
   skipped_ticks: number;
 }
 
-async function measureWindow(name: string, server: ServerChild, sipp: ChildProcess | null, seconds: number): Promise<Window> {
-  const before = await server.stats();
+async function measureWindow(name: string, server: ServerProcess, sipp: ChildProcess | null, seconds: number): Promise<Window> {
+  const before = await server.stats<Stats>();
   const s0 = processTicks(server.pid);
   const p0 = processTicks(sipp?.pid);
   const b0 = selfTicks();
@@ -929,7 +853,7 @@ async function measureWindow(name: string, server: ServerChild, sipp: ChildProce
   const b1 = selfTicks();
   const m1 = machineTicks();
   const rss = rssSamples.length ? rssSamples.reduce((sum, v) => sum + v, 0) / rssSamples.length : null;
-  const after = await server.stats();
+  const after = await server.stats<Stats>();
   // The server's own counters (µs) rather than /proc's 10 ms ticks: a 2 s window would move in 0.5 % steps.
   const serverPct = statsCpuPct(before, after) ?? pctOfCore(s0, s1);
   const sippPct = pctOfCore(p0, p1);
@@ -1033,7 +957,7 @@ interface Alternation {
  * server lands in one pair rather than in the whole difference.
  */
 async function alternate(
-  label: string, server: ServerChild, sipp: ChildProcess, isOn: boolean,
+  label: string, server: ServerProcess, sipp: ChildProcess, isOn: boolean,
   switchOn: () => Promise<void>, switchOff: () => Promise<void>,
 ): Promise<Alternation> {
   const on: Window[] = [];
@@ -1081,7 +1005,7 @@ const perCall = (pct: number | null, calls: number): number | null => (pct === n
 const relative = (part: number | null, whole: number | null): number | null =>
   part === null || whole === null || whole <= 0 ? null : round((part / whole) * 100, 1);
 
-async function loadStep(calls: number, scratch: string, app: App, server: ServerChild, files: Files): Promise<Record<string, unknown>> {
+async function loadStep(calls: number, scratch: string, app: App, server: ServerProcess, files: Files): Promise<Record<string, unknown>> {
   const dir = join(scratch, `step-${calls}`);
   mkdirSync(dir, { recursive: true });
   const quiet = await waitForQuiet(quietWaitSecs * 1000, QUIET_MACHINE_PCT, log);
@@ -1137,11 +1061,11 @@ async function loadStep(calls: number, scratch: string, app: App, server: Server
         async () => void await onAll('record_resume', (ccid) => app.sdk.calls.actions.resumeRecording(ccid, {})),
         async () => void await onAll('record_pause', (ccid) => app.sdk.calls.actions.pauseRecording(ccid, {})));
       const saved = app.all('call.recording.saved', ccids, finalizeWaitSecs * 1000);
-      const stats0 = await server.stats();
+      const stats0 = await server.stats<Stats>();
       const stoppedAt = now();
       await onAll(`record_stop ${kind.name}`, (ccid) => app.sdk.calls.actions.stopRecording(ccid, {}));
       const savedCount = await saved.done;
-      const stats1 = await server.stats();
+      const stats1 = await server.stats<Stats>();
       const wallS = stats1.process.uptime_s - stats0.process.uptime_s;
       const cpuS = statsCpuSeconds(stats0, stats1);
       const baseline = alternation.off.server_cpu_pct;
@@ -1202,7 +1126,7 @@ async function loadStep(calls: number, scratch: string, app: App, server: Server
     // Calls left up by a failure: hang them up before the next step.
     const leftover = app.bulk.splice(0);
     await eachLimited(leftover, COMMAND_CONCURRENCY, (ccid) => app.sdk.calls.actions.hangup(ccid, {}).catch(() => undefined));
-    for (let i = 0; i < 40 && (await server.stats()).live_calls > 0; i++) await sleep(250);
+    for (let i = 0; i < 40 && (await server.stats<Stats>()).live_calls > 0; i++) await sleep(250);
   }
 }
 
@@ -1249,10 +1173,17 @@ async function main(): Promise<void> {
   const files = await Files.start({ '/tone.wav': CLIP_TONE, '/loop.wav': CLIP_LOOP });
   const ua = new SipUserAgent({ host: '127.0.0.1', udpPort: 0, tcpPort: null, userAgent: 'media-load-probe', contactUser: 'probe' });
   await ua.start();
-  let server: ServerChild | null = null;
+  let server: ServerProcess | null = null;
   try {
     report['machine_busy_before_pct'] = await waitForQuiet(quietWaitSecs * 1000, QUIET_MACHINE_PCT, log);
-    server = await ServerChild.start(scratch, app.url);
+    server = await ServerProcess.start({
+      dir: scratch, apiKey: API_KEY, rtpPorts: SERVER_RTP_PORTS, nodeArgs: serverNodeArgs,
+      config: {
+        applications: [{ id: APP_ID, application_name: 'media-load', webhook_event_url: app.url }],
+        numbers: { [NUMBER]: APP_ID },
+        webhooks: { maxRounds: 2, baseDelayMs: 200, maxDelayMs: 400, defaultTimeoutMs: 10_000 },
+      },
+    });
     app.use(server.url);
     log(`server pid ${server.pid}, SIP :${server.sipPort}`);
     await sleep(500);

@@ -36,7 +36,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,10 +48,10 @@ import type { SipOutgoingCall } from '../src/endpoints/sip/outgoing-call.js';
 import { LocalSdp, parseAnswer } from '../src/endpoints/sip/sdp.js';
 import { SipUserAgent } from '../src/endpoints/sip/user-agent.js';
 import { percentile, round } from './lib/numbers.js';
-import { freeTcpPort, freeUdpPort } from './lib/ports.js';
+import { ServerProcess } from './lib/server-process.js';
+import { freeUdpPort } from './lib/ports.js';
 import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, terminate, waitForQuiet } from './lib/processes.js';
 
-const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const SCENARIO = fileURLToPath(new URL('./sip-load/uac-rtp-hold.xml', import.meta.url));
 const SIPP = '/usr/bin/sipp';
 const PCAP = '/usr/share/sip-tester/g711a.pcap';
@@ -94,86 +94,6 @@ interface StatsData {
   process: { rss_bytes: number; cpu_user_us: number; cpu_system_us: number };
 }
 
-class ServerChild {
-  private constructor(readonly child: ChildProcess, readonly url: string, readonly sipPort: number, private readonly tail: string[]) {}
-
-  static async start(dir: string, appUrl: string): Promise<ServerChild> {
-    const configPath = join(dir, 'switchboard.json');
-    writeFileSync(configPath, JSON.stringify({
-      ...extraServerConfig,
-      applications: [{ id: APP_ID, application_name: 'sip-load', webhook_event_url: appUrl }],
-      numbers: { [NUMBER]: APP_ID },
-    }));
-    const port = await freeTcpPort();
-    const child = spawn(process.execPath, [...serverNodeArgs, '--import', 'tsx', 'src/cli/main.ts'], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        SWITCHBOARD_HOST: '127.0.0.1',
-        SWITCHBOARD_PORT: String(port),
-        SWITCHBOARD_DATA_DIR: join(dir, 'data'),
-        SWITCHBOARD_API_KEYS: API_KEY,
-        SWITCHBOARD_SIP_HOST: '127.0.0.1',
-        SWITCHBOARD_SIP_PORT: '0',
-        SWITCHBOARD_RTP_PORTS: `${SERVER_RTP_PORTS.min}-${SERVER_RTP_PORTS.max}`,
-        SWITCHBOARD_CONFIG: configPath,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    const tail: string[] = [];
-    // The whole server log stays in the step directory (SIPLOAD_KEEP=1 keeps it), e.g. for --trace-gc.
-    const logPath = join(dir, 'server.log');
-    const keep = (chunk: Buffer): void => {
-      appendFileSync(logPath, chunk);
-      tail.push(chunk.toString());
-      if (tail.length > 200) tail.splice(0, tail.length - 200);
-    };
-    child.stderr?.on('data', keep);
-    child.stdout?.on('data', (chunk: Buffer) => appendFileSync(logPath, chunk));
-    let printed = '';
-    const sipPort = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${tail.join('')}`)), 30_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        if (printed.includes('TELNYX_PUBLIC_KEY=')) return;
-        printed += chunk.toString();
-        if (!printed.includes('TELNYX_PUBLIC_KEY=')) return;
-        clearTimeout(timer);
-        const match = /SIP on [^\s:]+:(\d+) \(UDP\)/.exec(printed);
-        if (match) resolve(Number(match[1]));
-        else reject(new Error(`no SIP port in the server's banner:\n${printed}`));
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`server exited with ${code}:\n${tail.join('')}`));
-      });
-    });
-    return new ServerChild(child, `http://127.0.0.1:${port}`, sipPort, tail);
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  async stats(): Promise<StatsData> {
-    const response = await fetch(`${this.url}/switchboard/v1/stats`, {
-      headers: { authorization: `Bearer ${API_KEY}` },
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok) throw new Error(`GET /switchboard/v1/stats: ${response.status} ${await response.text()}`);
-    return ((await response.json()) as { data: StatsData }).data;
-  }
-
-  /** Server log lines that point at trouble, for the diagnostics. */
-  problems(): string[] {
-    return this.tail.join('').split('\n').filter((line) => /fail|error|refused|cannot/i.test(line)).slice(-10);
-  }
-
-  stop(): Promise<void> {
-    // Graceful, so a --cpu-prof profile gets written.
-    return terminate(this.child, 15_000);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The application: answer every call, then gather on it for longer than any hold.
@@ -639,7 +559,14 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
   const sippTimeoutSecs = Math.ceil(pauseSecs + rampSecs * 2 + 60);
 
   const idleMachine = await waitForQuiet(180_000, QUIET_CPU_PCT, log);
-  const server = await ServerChild.start(dir, app.url);
+  const server = await ServerProcess.start({
+    dir, apiKey: API_KEY, rtpPorts: `${SERVER_RTP_PORTS.min}-${SERVER_RTP_PORTS.max}`, nodeArgs: serverNodeArgs,
+    config: {
+      ...extraServerConfig,
+      applications: [{ id: APP_ID, application_name: 'sip-load', webhook_event_url: app.url }],
+      numbers: { [NUMBER]: APP_ID },
+    },
+  });
   app.use(server.url, (pauseSecs + 120) * 1000);
   const probes: Probe[] = [];
   let sipp: SippRun | null = null;
@@ -657,7 +584,7 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
     const upDeadline = performance.now() + (rampSecs * 2 + 30) * 1000;
     let live = 0;
     while (performance.now() < upDeadline && !sippExited) {
-      live = (await server.stats()).live_calls;
+      live = (await server.stats<StatsData>()).live_calls;
       if (live >= calls) break;
       await sleep(500);
     }
@@ -668,7 +595,7 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
     await sleep(1000);
 
     const capture = await WireCapture.start(probes.filter((p) => p.setupMs !== null).map((p) => p.port), windowSecs + 30);
-    const before = await server.stats();
+    const before = await server.stats<StatsData>();
     const machine0 = machineTicks();
     const self0 = selfTicks();
     const server0 = processTicks(server.pid);
@@ -683,7 +610,7 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
     const self1 = selfTicks();
     for (const probe of probes) probe.record(false);
     log(`step ${calls}: window monotonic µs ${windowStartUs}-${process.hrtime.bigint() / 1000n}`);
-    const during = await server.stats();
+    const during = await server.stats<StatsData>();
     const wire = capture ? wireJitter(await capture.stop(join(dir, 'wire.txt'))) : null;
     const windowS = server0 && server1 ? (server1.at - server0.at) / 1000 : null;
     log(`step ${calls}: window ${windowSecs} s with ${before.live_calls}→${during.live_calls} calls, scheduler pass mean ${round(during.media.pass_mean_ms, 2)} ms max ${round(during.media.pass_max_ms, 1)} ms, skipped ticks ${during.media.skipped_ticks}`);
@@ -697,10 +624,10 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
     }
     // Let the last BYEs land so every leg's counters are folded into the totals.
     const settleDeadline = performance.now() + 10_000;
-    let after = await server.stats();
+    let after = await server.stats<StatsData>();
     while (after.live_calls > 0 && performance.now() < settleDeadline) {
       await sleep(250);
-      after = await server.stats();
+      after = await server.stats<StatsData>();
     }
 
     const counts = sippCounts(dir);
@@ -873,7 +800,7 @@ function pcmaPayload(): Buffer {
 }
 
 /** Logs, once a second, what changed in the server's scheduler and RTP counters; returns a stop function. */
-function traceCounters(server: ServerChild, calls: number): () => void {
+function traceCounters(server: ServerProcess, calls: number): () => void {
   let stopped = false;
   const started = performance.now();
   void (async () => {
@@ -882,7 +809,7 @@ function traceCounters(server: ServerChild, calls: number): () => void {
       await sleep(1000);
       let now: StatsData;
       try {
-        now = await server.stats();
+        now = await server.stats<StatsData>();
       } catch {
         continue;
       }
