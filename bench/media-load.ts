@@ -69,7 +69,7 @@ import { createSpeechSynthesizer } from '../src/speech/tts/index.js';
 import { percentile, round } from './lib/numbers.js';
 import { ServerProcess } from './lib/server-process.js';
 import { freeUdpPort } from './lib/ports.js';
-import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, waitForQuiet } from './lib/processes.js';
+import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, runBounded, waitForQuiet } from './lib/processes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -180,7 +180,6 @@ function statsSystemCpuPct(a: Stats, b: Stats): number | null {
 function statsCpuSeconds(a: Stats, b: Stats): number {
   return (b.process.cpu_user_us + b.process.cpu_system_us - a.process.cpu_user_us - a.process.cpu_system_us) / 1e6;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // The application: webhook receiver + SDK
@@ -1220,26 +1219,9 @@ const limitMs = 60_000 + quietWaitSecs * (steps.length + 1) * 1000
   + steps.length * (pairs * 2 * (windowSecs + 25) + 120) * 1000
   + recordingStepCount * RECORDING_KINDS.length * (pairs * 2 * (windowSecs + 15) + finalizeWaitSecs + 10) * 1000
   + (playbackTrials * 2 + speakTrials * 10 + saveTrials * (recordSecs + 5)) * 1000;
-const watchdog = setTimeout(() => {
-  log(`time limit of ${Math.round(limitMs / 1000)} s reached`);
-  killChildren();
-  process.stdout.write(finish('time limit reached'));
-  process.exit(3);
-}, limitMs);
-watchdog.unref();
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    log(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    killChildren();
-    process.stdout.write(finish(error instanceof Error ? error.message : String(error)));
-    process.exit(1);
-  },
-);
+runBounded(main, limitMs, finish, log);
 
 // ---------------------------------------------------------------------------------------------
-
 
 function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
@@ -1248,10 +1230,7 @@ function median(values: readonly number[]): number | null {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-
 function wholeNumber(text: string | undefined, fallback: number): number {
   const n = Number(text);
   return text !== undefined && text.trim() !== '' && Number.isInteger(n) && n >= 0 ? n : fallback;
 }
-
-

@@ -50,7 +50,7 @@ import { SipUserAgent } from '../src/endpoints/sip/user-agent.js';
 import { percentile, round } from './lib/numbers.js';
 import { ServerProcess } from './lib/server-process.js';
 import { freeUdpPort } from './lib/ports.js';
-import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, terminate, waitForQuiet } from './lib/processes.js';
+import { children, killChildren, killChildrenOnExit, machineTicks, pctOfCore, processTicks, rssKb, selfTicks, terminate, runBounded, waitForQuiet } from './lib/processes.js';
 
 const SCENARIO = fileURLToPath(new URL('./sip-load/uac-rtp-hold.xml', import.meta.url));
 const SIPP = '/usr/bin/sipp';
@@ -93,7 +93,6 @@ interface StatsData {
   rtp: { legs: number; ended_legs: number; packets_sent: number; packets_received: number; packets_lost: number; late: number; concealed_frames: number; dropped_frames: number; jitter_max_ms: number } | null;
   process: { rss_bytes: number; cpu_user_us: number; cpu_system_us: number };
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // The application: answer every call, then gather on it for longer than any hold.
@@ -837,31 +836,11 @@ function otherCpu(machine: number | null, ours: (number | null)[]): number | nul
   return round(Math.max(0, machine - ours.reduce<number>((sum, v) => sum + (v ?? 0), 0)), 1);
 }
 
-
-
 function positiveInt(text: string | undefined, fallback: number): number {
   const n = Number(text);
   return text !== undefined && Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
-
-
 // The whole run is bounded: a stuck step cannot keep children alive forever.
 const overallMs = stepList().reduce((sum, n) => sum + (CONTENDED_RETRIES + 1) * ((n / rate) * 4000 + holdSecs * 1000 + 360_000), 60_000);
-const watchdog = setTimeout(() => {
-  log(`gave up after ${Math.round(overallMs / 1000)} s; reporting the steps that finished`);
-  killChildren();
-  process.stdout.write(summary('overall time limit reached'));
-  process.exit(3);
-}, overallMs);
-watchdog.unref();
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    log(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    killChildren();
-    process.stdout.write(summary(error instanceof Error ? error.message : String(error)));
-    process.exit(1);
-  },
-);
+runBounded(main, overallMs, summary, log);

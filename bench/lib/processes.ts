@@ -17,6 +17,29 @@ export function killChildren(): void {
   children.clear();
 }
 
+/**
+ * Runs a bench's `main` within `limitMs`: on success the process exits 0; on a failure or at the
+ * time limit the children are killed and `report(reason)` (the JSON of what finished) is printed.
+ */
+export function runBounded(main: () => Promise<void>, limitMs: number, report: (reason: string) => string, log: (message: string) => void): void {
+  const watchdog = setTimeout(() => {
+    log(`time limit of ${Math.round(limitMs / 1000)} s reached; reporting what finished`);
+    killChildren();
+    process.stdout.write(report('time limit reached'));
+    process.exit(3);
+  }, limitMs);
+  watchdog.unref();
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      log(`failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      killChildren();
+      process.stdout.write(report(error instanceof Error ? error.message : String(error)));
+      process.exit(1);
+    },
+  );
+}
+
 /** Installs the kill-on-exit handlers once; `log` says why the bench is stopping. */
 export function killChildrenOnExit(log: (message: string) => void): void {
   process.on('exit', killChildren);
