@@ -24,14 +24,26 @@
  *      work lands in one pair; then, on top of the playback, a recording of each kind (wav/mp3 ×
  *      single/dual) switched with record_pause/record_resume the same way, then stopped: the CPU
  *      and wall time until every call.recording.saved, and RSS per recording.
+ *      The recording's live cost is a difference of about 3 % of a core between windows whose
+ *      server CPU varies by a few percent of a core from one to the next (GCs, SIPp, the
+ *      machine), so it gets more and longer windows (MEDIALOAD_RECORD_PAIRS/_WINDOW_S), in
+ *      balanced order (on off off on on off …, which cancels a steady drift that on-then-off
+ *      pairs would add to every difference), and is reported with a 95 % confidence interval
+ *      over the pairs: `live_overhead_within_target` is true only when the interval's upper end
+ *      is at or below the target, null when the interval straddles it. A paused recording
+ *      keeps its audio tap (the leg still copies each tick's frames and calls it), so the off
+ *      windows carry that part and the difference understates the live cost by it: about
+ *      0.1 µs a tick, 0.3 % of a call (bench/recording.ts, `live`, pausedLessNone).
  * One JSON object goes to stdout at the end; progress goes to stderr.
  *
  *   node --import tsx bench/media-load.ts
  *
- * Env (defaults keep the run near 4–5 minutes on 2 cores):
+ * Env (defaults keep the run near 6–7 minutes on 2 cores):
  *   MEDIALOAD_STEPS          comma list of concurrent call counts (default 50,200)
  *   MEDIALOAD_WINDOW_S       seconds per CPU window (default 2)
  *   MEDIALOAD_PAIRS          off/on window pairs per measured feature (default 3)
+ *   MEDIALOAD_RECORD_WINDOW_S  seconds per CPU window of the recording kinds (default 3)
+ *   MEDIALOAD_RECORD_PAIRS   off/on window pairs per recording kind (default 6)
  *   MEDIALOAD_TRIALS         playback latency trials per source (default 30)
  *   MEDIALOAD_SPEAK_TRIALS   speak trials, uncached and cached each (default 8)
  *   MEDIALOAD_SAVE_TRIALS    hangup → saved trials, spread over the four kinds (default 24)
@@ -78,6 +90,8 @@ const env = (name: string): string | undefined => process.env[`MEDIALOAD_${name}
 const steps = (env('STEPS') ?? '50,200').split(',').map((s) => wholeNumber(s, 0)).filter((n) => n > 0 && n <= 2000);
 const windowSecs = wholeNumber(env('WINDOW_S'), 2);
 const pairs = Math.max(1, wholeNumber(env('PAIRS'), 3));
+const recordWindowSecs = Math.max(1, wholeNumber(env('RECORD_WINDOW_S'), 3));
+const recordPairs = Math.max(1, wholeNumber(env('RECORD_PAIRS'), 6));
 const settleMs = 500;
 const playbackTrials = Math.max(30, wholeNumber(env('TRIALS'), 30));
 const speakTrials = wholeNumber(env('SPEAK_TRIALS'), 8);
@@ -948,35 +962,48 @@ interface Alternation {
   /** Server CPU on − off, percent of a core: difference of the means, and median of the pairs. */
   delta_cpu_pct: number | null;
   delta_cpu_pct_median_pair: number | null;
+  /** On − off of each pair (the two windows measured next to each other). */
+  pair_delta_cpu_pct: number[];
+  /** 95 % confidence interval of the mean pair difference (Student's t), percent of a core. */
+  delta_cpu_pct_ci95: [number, number] | null;
 }
 
 /**
- * Measures a feature by switching it on and off `pairs` times on the same calls (off/on/off/on…
- * from whichever state it is in), so that a burst of other work on the machine or drift in the
- * server lands in one pair rather than in the whole difference.
+ * Measures a feature by switching it on and off on the same calls, `count` pairs of windows of
+ * `seconds`, so that a burst of other work on the machine lands in one pair rather than in the
+ * whole difference. The order is balanced (from the current state: A B B A A B …): with plain
+ * A B A B a steady drift of the server's CPU (heap growth, a slowly warming JIT) would add the
+ * same bias to every pair; alternating which state comes first makes it cancel.
  */
 async function alternate(
   label: string, server: ServerProcess, sipp: ChildProcess, isOn: boolean,
   switchOn: () => Promise<void>, switchOff: () => Promise<void>,
+  count = pairs, seconds = windowSecs,
 ): Promise<Alternation> {
   const on: Window[] = [];
   const off: Window[] = [];
+  const pairDiffs: number[] = [];
   let state = isOn;
-  for (let i = 0; i < pairs * 2; i++) {
-    if (i > 0) {
-      if (state) await switchOff();
-      else await switchOn();
-      state = !state;
-      await sleep(settleMs);
+  for (let p = 0; p < count; p++) {
+    let onCpu: number | null = null;
+    let offCpu: number | null = null;
+    for (let k = 2 * p; k < 2 * p + 2; k++) {
+      // Window k is in the starting state when ⌊(k + 1) / 2⌋ is even: A B B A A B B A …
+      const want = ((k + 1) >> 1) % 2 === 0 ? isOn : !isOn;
+      if (want !== state) {
+        if (state) await switchOff();
+        else await switchOn();
+        state = want;
+        await sleep(settleMs);
+      }
+      const w = await measureWindow(`${label} ${state ? 'on' : 'off'} ${p + 1}`, server, sipp, seconds);
+      (state ? on : off).push(w);
+      if (state) onCpu = w.server_cpu_pct;
+      else offCpu = w.server_cpu_pct;
     }
-    (state ? on : off).push(await measureWindow(`${label} ${state ? 'on' : 'off'} ${Math.floor(i / 2) + 1}`, server, sipp, windowSecs));
+    if (onCpu !== null && offCpu !== null) pairDiffs.push(onCpu - offCpu);
   }
   const cpu = (w: Window): number | null => w.server_cpu_pct;
-  const diffs = on.flatMap((w, i) => {
-    const a = cpu(w);
-    const b = off[i] ? cpu(off[i] as Window) : null;
-    return a === null || b === null ? [] : [a - b];
-  });
   const onMean = meanWindow(on);
   const offMean = meanWindow(off);
   return {
@@ -985,8 +1012,24 @@ async function alternate(
     on_cpu_pct: on.map(cpu),
     off_cpu_pct: off.map(cpu),
     delta_cpu_pct: onMean.server_cpu_pct === null || offMean.server_cpu_pct === null ? null : round(onMean.server_cpu_pct - offMean.server_cpu_pct, 2),
-    delta_cpu_pct_median_pair: round(median(diffs), 2),
+    delta_cpu_pct_median_pair: round(median(pairDiffs), 2),
+    pair_delta_cpu_pct: pairDiffs.map((d) => round(d, 2) as number),
+    delta_cpu_pct_ci95: confidence95(pairDiffs),
   };
+}
+
+/** Two-sided 95 % Student's t quantiles by degrees of freedom (1–10; beyond that, 2.2 or less). */
+const T95 = [12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23];
+
+/** 95 % confidence interval of the mean of `values`; null with fewer than two. */
+function confidence95(values: readonly number[]): [number, number] | null {
+  const n = values.length;
+  if (n < 2) return null;
+  const mean = values.reduce((sum, v) => sum + v, 0) / n;
+  const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1);
+  const t = T95[n - 2] ?? (n <= 30 ? 2.2 : 2.05);
+  const half = t * Math.sqrt(variance / n);
+  return [round(mean - half, 3) as number, round(mean + half, 3) as number];
 }
 
 /** RSS averaged over `ms` (readings every 250 ms), in kB. */
@@ -1058,7 +1101,8 @@ async function loadStep(calls: number, scratch: string, app: App, server: Server
       await sleep(settleMs);
       const alternation = await alternate(`recording ${kind.name}`, server, sipp.child, true,
         async () => void await onAll('record_resume', (ccid) => app.sdk.calls.actions.resumeRecording(ccid, {})),
-        async () => void await onAll('record_pause', (ccid) => app.sdk.calls.actions.pauseRecording(ccid, {})));
+        async () => void await onAll('record_pause', (ccid) => app.sdk.calls.actions.pauseRecording(ccid, {})),
+        recordPairs, recordWindowSecs);
       const saved = app.all('call.recording.saved', ccids, finalizeWaitSecs * 1000);
       const stats0 = await server.stats<Stats>();
       const stoppedAt = now();
@@ -1071,9 +1115,12 @@ async function loadStep(calls: number, scratch: string, app: App, server: Server
       // Finalising ran while the calls went on playing: take the paused windows' rate away.
       const finalizeS = baseline === null ? null : Math.max(0, cpuS - (baseline / 100) * wallS);
       // Audio actually recorded: the time since record_start less the paused windows.
-      const recordedS = (stoppedAt - startedAt) / 1000 - pairs * windowSecs;
+      const recordedS = (stoppedAt - startedAt) / 1000 - recordPairs * recordWindowSecs;
       const live = perCall(alternation.delta_cpu_pct, started);
       const callCost = perCall(baseline, n);
+      const ci = alternation.delta_cpu_pct_ci95;
+      const ciLow = ci === null ? null : relative(perCall(ci[0], started), callCost);
+      const ciHigh = ci === null ? null : relative(perCall(ci[1], started), callCost);
       const finalizeMsPerAudioS = finalizeS === null || savedCount === 0 || recordedS <= 0 ? null : (finalizeS * 1000) / savedCount / recordedS;
       // The whole cost of a recording per second recorded, finalising included (both grow with length).
       const total = live === null || finalizeMsPerAudioS === null ? null : live + finalizeMsPerAudioS / 10;
@@ -1092,6 +1139,9 @@ async function loadStep(calls: number, scratch: string, app: App, server: Server
         live_cpu_per_recording_pct_median_pair: perCall(alternation.delta_cpu_pct_median_pair, started),
         live_overhead_vs_call_pct: relative(live, callCost),
         live_overhead_vs_call_pct_median_pair: relative(perCall(alternation.delta_cpu_pct_median_pair, started), callCost),
+        live_overhead_vs_call_pct_ci95: ciLow === null || ciHigh === null ? null : [ciLow, ciHigh],
+        live_overhead_within_target: ciHigh === null || ciLow === null ? null
+          : ciHigh <= TARGETS.recording_cpu_overhead_pct ? true : ciLow > TARGETS.recording_cpu_overhead_pct ? false : null,
         live_tick_us_per_recording: round(tickUs, 2),
         live_system_cpu_per_recording_pct: alternation.on.server_system_cpu_pct === null || alternation.off.server_system_cpu_pct === null
           ? null : perCall(alternation.on.server_system_cpu_pct - alternation.off.server_system_cpu_pct, started),
@@ -1156,7 +1206,7 @@ function finish(error?: string): string {
   };
   delete report['loadavg_start'];
   report['elapsed_s'] = round(elapsedS, 1);
-  report['parameters'] = { steps, record_steps: [...recordSteps].filter((n) => steps.includes(n)), window_s: windowSecs, pairs, trials: playbackTrials, speak_trials: speakTrials, save_trials: saveTrials, record_s: recordSecs, ramp_cps: rampRate };
+  report['parameters'] = { steps, record_steps: [...recordSteps].filter((n) => steps.includes(n)), window_s: windowSecs, pairs, record_window_s: recordWindowSecs, record_pairs: recordPairs, trials: playbackTrials, speak_trials: speakTrials, save_trials: saveTrials, record_s: recordSecs, ramp_cps: rampRate };
   if (error) report['error'] = error;
   return `${JSON.stringify(report)}\n`;
 }
@@ -1217,7 +1267,7 @@ async function main(): Promise<void> {
 const recordingStepCount = steps.filter((n) => recordSteps.has(n)).length;
 const limitMs = 60_000 + quietWaitSecs * (steps.length + 1) * 1000
   + steps.length * (pairs * 2 * (windowSecs + 25) + 120) * 1000
-  + recordingStepCount * RECORDING_KINDS.length * (pairs * 2 * (windowSecs + 15) + finalizeWaitSecs + 10) * 1000
+  + recordingStepCount * RECORDING_KINDS.length * (recordPairs * 2 * (recordWindowSecs + 15) + finalizeWaitSecs + 10) * 1000
   + (playbackTrials * 2 + speakTrials * 10 + saveTrials * (recordSecs + 5)) * 1000;
 runBounded(main, limitMs, finish, log);
 

@@ -10,9 +10,16 @@
  *  - projected: CPU for 100 concurrent recordings as a share of one core, per configuration:
  *    the live part (append, + VAD with timeout_secs) and finalisation averaged over the
  *    recording's length (finalisation runs on worker threads, i.e. other cores), and the same
- *    per call.
+ *    per call;
+ *  - live: the whole per-tick path of a recording in the server, measured on `spools` SIP legs
+ *    in this process: each tick pulls every leg's outbound frame and hands it its inbound one,
+ *    as the RTP session does, through the real LegMedia tap, LegAudio, the recording service's
+ *    tap and a batched spool. CPU (user + system) per leg per tick with every leg recording,
+ *    with every recording paused (the tap still attached), and with no recording at all, in
+ *    interleaved blocks so that drift lands on all three alike. Only the RTP session is a
+ *    stand-in (it delivers frames; no packets are sent).
  *
- *   npx tsx bench/recording.ts [appendSeconds=2] [spools=100]
+ *   npx tsx bench/recording.ts [appendSeconds=2] [spools=100] [sections=append,vad,finalize,live]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,9 +31,16 @@ import { finalizeJob, type FinalizeRequest, type RecordingFormat } from '../src/
 import { Mp3Engines } from '../src/media/recording/mp3-writer.js';
 import { RecordingSpool, SpoolWriteBatch, type RecordingChannels, type RecordingTrack } from '../src/media/recording/spool.js';
 import { loadSpeechCorpus } from '../test/helpers/speech-audio.js';
+import { LegAudio } from '../src/calls/leg-audio.js';
+import type { LegRecord } from '../src/calls/leg-record.js';
+import { LegMedia, type LegMediaOptions } from '../src/endpoints/sip-legs/leg-media.js';
+import { recordingMedia } from '../src/recordings/recording-media.js';
+import { RecordingService } from '../src/recordings/recording-service.js';
+import type { RecordingRepository } from '../src/store/recording-repository.js';
 
 const appendSeconds = Number(process.argv[2] ?? 2);
 const spoolCount = Number(process.argv[3] ?? 100);
+const sections = new Set((process.argv[4] ?? 'append,vad,finalize,live').split(','));
 const RATE = 8000;
 const FRAME = 160;
 const dir = mkdtempSync(join(tmpdir(), 'recording-bench-'));
@@ -162,11 +176,97 @@ function benchFinalize(
   return round3((samples[Math.floor(samples.length / 2)] as number) / minutes);
 }
 
-const round3 = (v: number): number => Math.round(v * 1000) / 1000;
-const pct = (v: number): number => Math.round(v * 10000) / 100;
+/** What a LegMedia needs of its RTP session here: somewhere to hang its callbacks. */
+class StandInRtp {
+  onDtmfStart: ((digit: string) => void) | null = null;
+  onFrame: ((frame: Int16Array, kind: 'audio') => void) | null = null;
+  pull: (() => Int16Array | null) | null = null;
+  setOutboundSource(source: (() => Int16Array | null) | null): void {
+    this.pull = source;
+  }
+}
 
-try {
-  const { inbound, outbound, source } = await material();
+type LiveState = 'recording' | 'paused' | 'none';
+
+/**
+ * CPU µs per leg per tick of the live path, for each state (see the header), over `legs` legs
+ * carrying `inbound`/`outbound` both ways. Blocks of 250 ms rotate through the states for
+ * `seconds` each.
+ */
+async function benchLive(channels: RecordingChannels, inbound: Int16Array, outbound: Int16Array, legs: number, seconds: number): Promise<Record<LiveState, number>> {
+  const frames = Math.floor(inbound.length / FRAME);
+  const liveDir = mkdtempSync(join(dir, `live-${channels}-`));
+  const makeLegs = (prefix: string) => Array.from({ length: legs }, (_, i) => {
+    const rtp = new StandInRtp();
+    const options: LegMediaOptions = {
+      advertisedAddress: '127.0.0.1', inbandDtmf: false, now: () => performance.now(), onDigit: () => undefined,
+    } as unknown as LegMediaOptions;
+    // The constructor is private to LegMedia.open, which would bind a socket.
+    const media = new (LegMedia as unknown as new (rtp: StandInRtp, options: LegMediaOptions) => LegMedia)(rtp, options);
+    const record = { callControlId: `${prefix}-${i}`, callLegId: `${prefix}-leg-${i}`, callSessionId: 's', connectionId: 'c', from: '+1', to: '+2', clientState: null } as unknown as LegRecord;
+    const audio = new LegAudio(record, { publish: () => undefined, heard: () => undefined, listen: (tap) => media.setAudioTap(tap) });
+    let at = (i * 37) % frames;
+    media.setAudioSource({ nextFrame: () => outbound.subarray(at * FRAME, at * FRAME + FRAME) });
+    // The RTP session plays out into one buffer of its own, overwritten every tick.
+    const played = new Int16Array(FRAME);
+    const tick = (): void => {
+      at = (at + 1) % frames;
+      played.set(inbound.subarray(at * FRAME, at * FRAME + FRAME));
+    };
+    return { rtp, audio, record, played, tick };
+  });
+  const sets: Record<LiveState, ReturnType<typeof makeLegs>> = { recording: makeLegs('r'), paused: makeLegs('p'), none: makeLegs('n') };
+  const repository = { save: () => undefined, unfinished: () => [], saveTranscription: () => undefined } as unknown as RecordingRepository;
+  const byCcid = new Map([...sets.recording, ...sets.paused].map((l) => [l.record.callControlId, l]));
+  const service = new RecordingService({
+    engine: { addAudioTap: (ccid, tap) => (byCcid.get(ccid) as { audio: LegAudio }).audio.addTap(tap), play: () => undefined },
+    repository, dir: liveDir, media: recordingMedia(() => undefined), publish: () => undefined, findLeg: () => undefined,
+    urls: () => ({ recording_urls: {}, public_recording_urls: {} }), transcribe: () => Promise.reject(new Error('none')),
+    clock: { now: () => Date.now(), setTimer: () => ({ cancel: () => undefined }) } as never,
+    ids: { uuid: () => crypto.randomUUID(), callControlId: () => crypto.randomUUID() }, log: () => undefined,
+  });
+  const request = { format: 'wav' as const, channels, track: 'both' as const, customFileName: null, options: { maxLengthSecs: 0, timeoutSecs: 0, trimSilence: false, playBeep: false, transcription: null } };
+  const ids = [...sets.recording, ...sets.paused].map((l) => service.start(l.record, request));
+  for (const l of sets.paused) for (const id of service.select(l.record.callControlId, undefined)) service.pause(id);
+  const pass = async (set: ReturnType<typeof makeLegs>): Promise<void> => {
+    // As the media pass does: every leg sends, then every leg plays out what it received;
+    // full spool buffers are written in a microtask after the pass.
+    for (let i = 0; i < set.length; i++) (set[i] as { rtp: StandInRtp }).rtp.pull?.();
+    for (let i = 0; i < set.length; i++) {
+      const leg = set[i] as (typeof set)[number];
+      leg.tick();
+      leg.rtp.onFrame?.(leg.played, 'audio');
+    }
+    await Promise.resolve();
+  };
+  const states: LiveState[] = ['recording', 'paused', 'none'];
+  for (const state of states) for (let t = 0; t < 100; t++) await pass(sets[state]);
+  const cpuUs: Record<LiveState, number> = { recording: 0, paused: 0, none: 0 };
+  const passes: Record<LiveState, number> = { recording: 0, paused: 0, none: 0 };
+  const blockMs = 250;
+  for (let block = 0; block < Math.ceil((seconds * 1000) / blockMs); block++) {
+    for (const state of states) {
+      const set = sets[state];
+      const before = process.cpuUsage();
+      const end = performance.now() + blockMs;
+      let n = 0;
+      while (performance.now() < end) {
+        await pass(set);
+        n++;
+      }
+      const used = process.cpuUsage(before);
+      cpuUs[state] += used.user + used.system;
+      passes[state] += n;
+    }
+  }
+  for (const id of ids) service.stop(id);
+  await service.idle();
+  rmSync(liveDir, { recursive: true, force: true });
+  const perLegTick = (state: LiveState): number => round3(cpuUs[state] / passes[state] / legs);
+  return { recording: perLegTick('recording'), paused: perLegTick('paused'), none: perLegTick('none') };
+}
+
+async function appendAndFinalize(inbound: Int16Array, outbound: Int16Array): Promise<Record<string, unknown>> {
   const append = {
     single: await benchAppend('single', 'both', inbound, outbound),
     dual: await benchAppend('dual', 'both', inbound, outbound),
@@ -209,33 +309,43 @@ try {
       },
     ]),
   );
-  process.stdout.write(
-    `${JSON.stringify({
-      benchmark: 'recording',
-      node: process.version,
-      audio: source,
-      spoolsAppendedRoundRobin: spoolCount,
-      appendUsPerFrame: {
-        single: append.single.usPerFrame,
-        dual: append.dual.usPerFrame,
-        inboundOnly: append.inboundOnly.usPerFrame,
-      },
-      // CPU (user + system) rather than wall time: what other processes take does not count.
-      appendCpuUsPerFrame: {
-        single: append.single.cpuUsPerFrame,
-        dual: append.dual.cpuUsPerFrame,
-        inboundOnly: append.inboundOnly.cpuUsPerFrame,
-        // With a SpoolWriteBatch, as the server runs them (writes after each round).
-        singleBatched: append.singleBatched.cpuUsPerFrame,
-        dualBatched: append.dualBatched.cpuUsPerFrame,
-      },
-      gcsDuringAppend: append.single.gcs + append.dual.gcs + append.inboundOnly.gcs,
-      gcsDuringBatchedAppend: append.singleBatched.gcs + append.dualBatched.gcs,
-      vadUsPerFrame,
-      finalizeCpuMsPerMinuteOfAudio: finalizeMsPerMinute,
-      projected,
-    })}\n`,
-  );
+  return {
+    appendUsPerFrame: {
+      single: append.single.usPerFrame,
+      dual: append.dual.usPerFrame,
+      inboundOnly: append.inboundOnly.usPerFrame,
+    },
+    // CPU (user + system) rather than wall time: what other processes take does not count.
+    appendCpuUsPerFrame: {
+      single: append.single.cpuUsPerFrame,
+      dual: append.dual.cpuUsPerFrame,
+      inboundOnly: append.inboundOnly.cpuUsPerFrame,
+      // With a SpoolWriteBatch, as the server runs them (writes after each round).
+      singleBatched: append.singleBatched.cpuUsPerFrame,
+      dualBatched: append.dualBatched.cpuUsPerFrame,
+    },
+    gcsDuringAppend: append.single.gcs + append.dual.gcs + append.inboundOnly.gcs,
+    gcsDuringBatchedAppend: append.singleBatched.gcs + append.dualBatched.gcs,
+    vadUsPerFrame,
+    finalizeCpuMsPerMinuteOfAudio: finalizeMsPerMinute,
+    projected,
+  };
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+const pct = (v: number): number => Math.round(v * 10000) / 100;
+
+try {
+  const { inbound, outbound, source } = await material();
+  const report: Record<string, unknown> = { benchmark: 'recording', node: process.version, audio: source, spoolsAppendedRoundRobin: spoolCount };
+  if (sections.has('append') || sections.has('finalize')) Object.assign(report, await appendAndFinalize(inbound, outbound));
+  if (sections.has('live')) {
+    const live = { single: await benchLive('single', inbound, outbound, spoolCount, appendSeconds), dual: await benchLive('dual', inbound, outbound, spoolCount, appendSeconds) };
+    const added = (r: Record<LiveState, number>) => ({ ...r, recordingLessNone: round3(r.recording - r.none), pausedLessNone: round3(r.paused - r.none) });
+    // CPU µs per leg per 20 ms tick; a tick of a call costs 1.5–2 ms per second / 50 = 30–40 µs in the server.
+    report['liveCpuUsPerLegTick'] = { single: added(live.single), dual: added(live.dual) };
+  }
+  process.stdout.write(`${JSON.stringify(report)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -52,6 +52,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { encodeWav } from '../audio/wav.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../frame.js';
+import { pcmKernels } from './pcm-kernels.js';
 
 /** Telnyx `channels`: one mixed channel, or inbound left and outbound right. */
 export type RecordingChannels = 'single' | 'dual';
@@ -389,7 +390,16 @@ function mixFrame(out: Int16Array, at: number, a: Int16Array | null, b: Int16Arr
     return;
   }
   if (a.length >= FRAME_SAMPLES && b.length >= FRAME_SAMPLES) {
-    // Whole frames (every tick but a malformed one): one branch-free pass.
+    // Whole frames (every tick but a malformed one): eight samples an instruction where the
+    // kernels run, otherwise one branch-free pass.
+    const kernels = pcmKernels;
+    if (kernels !== null && a.length === FRAME_SAMPLES && b.length === FRAME_SAMPLES) {
+      kernels.a.set(a);
+      kernels.b.set(b);
+      kernels.mix();
+      out.set(kernels.mixed, at);
+      return;
+    }
     for (let i = 0; i < FRAME_SAMPLES; i++) {
       const s = (a[i] as number) + (b[i] as number);
       out[at + i] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
@@ -411,6 +421,18 @@ function mixFrame(out: Int16Array, at: number, a: Int16Array | null, b: Int16Arr
 function interleaveFrame(out: Int16Array, words: Uint32Array, at: number, left: Int16Array | null, right: Int16Array | null): void {
   const nl = left === null ? 0 : Math.min(left.length, FRAME_SAMPLES);
   const nr = right === null ? 0 : Math.min(right.length, FRAME_SAMPLES);
+  const kernels = pcmKernels;
+  // Each side exactly a frame or nothing (every tick but a malformed one): the SIMD interleave,
+  // a missing side as silence.
+  if (kernels !== null && (left === null || left.length === FRAME_SAMPLES) && (right === null || right.length === FRAME_SAMPLES)) {
+    if (left === null) kernels.a.fill(0);
+    else kernels.a.set(left);
+    if (right === null) kernels.b.fill(0);
+    else kernels.b.set(right);
+    kernels.interleave();
+    out.set(kernels.interleaved, at);
+    return;
+  }
   if (littleEndianHost && nl === FRAME_SAMPLES && (nr === FRAME_SAMPLES || nr === 0)) {
     const w = at >> 1;
     const l = left as Int16Array;
