@@ -90,7 +90,7 @@ killChildrenOnExit(log);
 interface StatsData {
   live_calls: number;
   media: { sessions: number; ticks: number; skipped_ticks: number; lateness_mean_ms: number; lateness_p50_ms: number; lateness_p99_ms: number; lateness_max_ms: number; pass_mean_ms: number; pass_max_ms: number };
-  rtp: { legs: number; ended_legs: number; packets_sent: number; packets_received: number; packets_lost: number; late: number; concealed_frames: number; dropped_frames: number; jitter_max_ms: number } | null;
+  rtp: { legs: number; ended_legs: number; packets_sent: number; packets_received: number; packets_lost: number; late: number; concealed_frames: number; dropped_frames: number; slipped_frames: number; skipped_quiet_frames: number; jitter_max_ms: number } | null;
   process: { rss_bytes: number; cpu_user_us: number; cpu_system_us: number };
 }
 
@@ -540,6 +540,8 @@ interface StepResult {
   /** Frames the server's jitter buffers concealed or dropped (backlog) over the step. */
   rtp_concealed_frames: number | null;
   rtp_dropped_frames: number | null;
+  rtp_slipped_frames: number | null;
+  rtp_skipped_quiet_frames: number | null;
   probe_loss_pct: number | null;
   probe_calls: number;
   probe_failed: number;
@@ -693,6 +695,8 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
       rtp_out_shortfall_pct: rtpOutShortfallPct,
       rtp_concealed_frames: rtp?.concealed_frames ?? null,
       rtp_dropped_frames: rtp?.dropped_frames ?? null,
+      rtp_slipped_frames: rtp?.slipped_frames ?? null,
+      rtp_skipped_quiet_frames: rtp?.skipped_quiet_frames ?? null,
       probe_loss_pct: probeLossPct,
       probe_calls: probes.length,
       probe_failed: probeFailed,
@@ -816,7 +820,7 @@ function traceCounters(server: ServerProcess, calls: number): () => void {
       const d = (pick: (s: StatsData) => number): number => pick(now) - (last ? pick(last) : 0);
       log(`step ${calls} trace +${Math.round((performance.now() - started) / 1000)} s: live ${now.live_calls}, ticks ${d((s) => s.media.ticks)}, skipped ${d((s) => s.media.skipped_ticks)}, `
         + `lateness max ${round(now.media.lateness_max_ms, 1)} ms, pass max ${round(now.media.pass_max_ms, 1)} ms, `
-        + `rtp late ${d((s) => s.rtp?.late ?? 0)} concealed ${d((s) => s.rtp?.concealed_frames ?? 0)} dropped ${d((s) => s.rtp?.dropped_frames ?? 0)} `
+        + `rtp late ${d((s) => s.rtp?.late ?? 0)} concealed ${d((s) => s.rtp?.concealed_frames ?? 0)} dropped ${d((s) => s.rtp?.dropped_frames ?? 0)} slipped ${d((s) => s.rtp?.slipped_frames ?? 0)} `
         + `sent ${d((s) => s.rtp?.packets_sent ?? 0)} received ${d((s) => s.rtp?.packets_received ?? 0)}`);
       last = now;
     }

@@ -61,10 +61,50 @@ describe('JitterBuffer', () => {
     assert.deepEqual(silent.played, ['s', 's', '0', '1', '2', 's', 's']);
   });
 
-  it('drops packets that arrive after their playout time', () => {
-    const { played, stats } = run([[0], [], [], [], [1, 2], [3], [4]]);
+  it('drops packets that arrive after their playout time when slipping is off', () => {
+    const { played, stats } = run([[0], [], [], [], [1, 2], [3], [4]], { maxSlipMs: 0 });
     assert.deepEqual(played, ['s', 's', '0', 'c', '2', '3', '4']);
     assert.equal(stats.late, 1);
+    assert.equal(stats.slippedFrames, 0);
+  });
+
+  it('plays a packet that comes just too late by adding delay, and gives the delay back in a pause', () => {
+    // Packet 1 misses its slot by one frame: playout steps back two (its slot and a frame of
+    // margin, both concealed) and every packet is heard; the sender then stays that much later.
+    const late = run([[0], [], [], [], [1, 2], ...Array.from({ length: 6 }, (_, k) => [3 + k])]);
+    assert.deepEqual(late.played, ['s', 's', '0', 'c', 'c', '1', '2', '3', '4', '5', '6']);
+    assert.equal(late.stats.late, 0);
+    assert.equal(late.stats.lost, 0);
+    assert.equal(late.stats.slippedFrames, 2);
+    assert.equal(late.stats.bufferedMs, 40);
+    // The sender catches up (4-6 at once): the extra delay goes by skipping the next quiet frames
+    // (these samples are near zero) until the depth is back at 40 ms.
+    const caughtUp = run([[0], [], [], [], [1, 2], [3], [4, 5, 6], [7], [8], [9]]);
+    assert.deepEqual(caughtUp.played, ['s', 's', '0', 'c', 'c', '1', '3', '5', '6', '7']);
+    assert.equal(caughtUp.stats.skippedQuietFrames, 2);
+    assert.equal(caughtUp.stats.bufferedMs, 40);
+    // Loud frames are never skipped: the delay stays until a pause comes.
+    const jb = new JitterBuffer({ depthMs: 40 });
+    const out = new Int16Array(F);
+    const arrivals = [[0], [], [], [], [1, 2], [3], [4, 5, 6], [7], [8], [9]];
+    const heard: number[] = [];
+    arrivals.forEach((batch, tick) => {
+      for (const i of batch) jb.insert(i, i * F, filled(1000 * (i + 1)), F, tick * 20);
+      if (jb.pop(out) === 'audio') heard.push(out[0]! / 1000 - 1);
+    });
+    assert.deepEqual(heard, [0, 1, 2, 3, 4, 5]);
+    assert.equal(jb.stats().skippedQuietFrames, 0);
+    assert.equal(jb.stats().bufferedMs, 80);
+  });
+
+  it('still counts a packet later than the slip allows as late', () => {
+    // 3 arrives 60 ms behind the playout point, 4 only 40 ms: 3 is lost, playout steps back for 4
+    // (whose quiet frame is then skipped, as the burst left more than the depth buffered).
+    const { played, stats } = run([[0], [1], [2], [], [], [], [], [], [3, 4, 5, 6, 7, 8], [], []], { maxSlipMs: 40 });
+    assert.equal(stats.late, 1);
+    assert.equal(stats.slippedFrames, 3);
+    assert.equal(stats.skippedQuietFrames, 1);
+    assert.deepEqual(played.slice(-3), ['s', '5', '6']);
   });
 
   it('counts across 16-bit sequence and 32-bit timestamp wraparound', () => {

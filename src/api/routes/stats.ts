@@ -33,6 +33,8 @@ export interface StatsView {
     duplicate: number;
     concealed_frames: number;
     dropped_frames: number;
+    slipped_frames: number;
+    skipped_quiet_frames: number;
     malformed: number;
     unknown_payload_type: number;
     foreign_source: number;
@@ -106,6 +108,8 @@ function statsView({ engine, scheduler, sip }: StatsDeps): StatsView {
       duplicate: r.duplicate,
       concealed_frames: r.concealedFrames,
       dropped_frames: r.droppedFrames,
+      slipped_frames: r.slippedFrames,
+      skipped_quiet_frames: r.skippedQuietFrames,
       malformed: r.malformed,
       unknown_payload_type: r.unknownPayloadType,
       foreign_source: r.foreignSource,

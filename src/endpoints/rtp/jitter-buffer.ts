@@ -6,9 +6,14 @@ import { FRAME_SAMPLES, SAMPLE_RATE } from '../../media/frame.js';
  *
  * Packets are placed by RTP timestamp into a ring of decoded samples, so reordering, duplicates
  * and senders that do not packetise at exactly 20 ms all come out as contiguous frames. Playout
- * runs `depthMs` behind the first packet of the stream and holds that delay (a fixed-depth buffer);
- * it adapts only at the edges: a backlog that persists is dropped, and a stream that keeps
- * arriving too late (the sender's clock is slower, or its timestamps jumped) is re-anchored.
+ * runs `depthMs` behind the first packet of the stream and holds that delay, adapting at the
+ * edges:
+ *  - a packet that arrives just behind the playout point (its slot was concealed a moment ago:
+ *    the sender or the network fell behind by more than the depth) moves playout back so it
+ *    still plays; the delay this adds is given back later by skipping quiet frames;
+ *  - a backlog that persists is dropped;
+ *  - a stream that keeps arriving later still (the sender's clock is slower, or its timestamps
+ *    jumped) is re-anchored.
  * Sequence numbers drive the statistics (RFC 3550 A.1) and duplicate detection.
  */
 
@@ -35,6 +40,11 @@ export interface JitterBufferOptions {
   excessHoldMs?: number;
   /** Consecutive late packets that mean the stream moved rather than a few packets got delayed. */
   resyncAfterLate?: number;
+  /**
+   * How far behind the playout point a packet may arrive and still be played, by moving playout
+   * back (adding delay). Default 60 ms; 0 drops every late packet.
+   */
+  maxSlipMs?: number;
   concealment?: 'repeat' | 'silence';
   /** Ring size in samples, a power of two; bounds reordering and timestamp jumps. */
   capacitySamples?: number;
@@ -51,6 +61,10 @@ export interface JitterBufferStats {
   concealedFrames: number;
   /** Frames thrown away to cut a persistent backlog. */
   droppedFrames: number;
+  /** Frames of delay added to play packets that came just too late rather than lose them. */
+  slippedFrames: number;
+  /** Quiet frames skipped to give that delay back. */
+  skippedQuietFrames: number;
   resyncs: number;
   /** Interarrival jitter (RFC 3550 A.8) in timestamp units and in milliseconds. */
   jitter: number;
@@ -63,6 +77,8 @@ const RTP_SEQ_MOD = 0x10000;
 const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
 const SEQ_WINDOW = 64;
+// Below about −45 dBm0 a frame is a pause, and skipping it to take back added delay is inaudible.
+const QUIET_FRAME_ENERGY = FRAME_SAMPLES * 8000;
 // Repeating the last frame is only plausible briefly; after that it sounds like a stuck record.
 const CONCEAL_GAINS = [0.8, 0.5, 0.25] as const;
 
@@ -71,6 +87,7 @@ export class JitterBuffer {
   private readonly maxExcess: number;
   private readonly excessHoldFrames: number;
   private readonly resyncAfterLate: number;
+  private readonly maxSlip: number;
   private readonly concealment: 'repeat' | 'silence';
   private readonly mask: number;
   private readonly ring: Int16Array;
@@ -85,6 +102,8 @@ export class JitterBuffer {
   private consecutiveLate = 0;
   private excessFrames = 0;
   private missingRun = 0;
+  /** Delay added by slips and not yet given back, in samples. */
+  private addedDelay = 0;
 
   // RFC 3550 A.1 sequence state.
   private baseSeq = 0;
@@ -105,6 +124,8 @@ export class JitterBuffer {
   private duplicate = 0;
   private concealedFrames = 0;
   private droppedFrames = 0;
+  private slippedFrames = 0;
+  private skippedQuietFrames = 0;
   private resyncs = 0;
 
   constructor(options: JitterBufferOptions = {}) {
@@ -117,6 +138,7 @@ export class JitterBuffer {
     this.maxExcess = Math.round(Math.max(FRAME_SAMPLES / perMs, options.maxExcessMs ?? 80) * perMs);
     this.excessHoldFrames = Math.max(1, Math.round((options.excessHoldMs ?? 500) / 20));
     this.resyncAfterLate = Math.max(1, options.resyncAfterLate ?? 4);
+    this.maxSlip = Math.round(Math.max(0, Math.min(options.maxSlipMs ?? 60, 200)) * perMs);
     this.concealment = options.concealment ?? 'repeat';
     if (this.depth + this.maxExcess + 2 * FRAME_SAMPLES > capacity / 2) {
       throw new RangeError('capacitySamples is too small for the depth and excess');
@@ -155,6 +177,7 @@ export class JitterBuffer {
   pop(out: Int16Array): FrameKind {
     if (!this.started) return 'none';
     this.trimBacklog();
+    if (this.addedDelay >= FRAME_SAMPLES) this.giveBackDelay();
     let present = 0;
     for (let i = 0; i < FRAME_SAMPLES; i++) {
       const idx = (this.playTs + i) & this.mask;
@@ -198,6 +221,7 @@ export class JitterBuffer {
     this.consecutiveLate = 0;
     this.excessFrames = 0;
     this.missingRun = 0;
+    this.addedDelay = 0;
   }
 
   stats(): JitterBufferStats {
@@ -208,6 +232,8 @@ export class JitterBuffer {
       duplicate: this.duplicate,
       concealedFrames: this.concealedFrames,
       droppedFrames: this.droppedFrames,
+      slippedFrames: this.slippedFrames,
+      skippedQuietFrames: this.skippedQuietFrames,
       resyncs: this.resyncs,
       jitter: this.jitter,
       jitterMs: this.jitter / (SAMPLE_RATE / 1000),
@@ -252,6 +278,15 @@ export class JitterBuffer {
       return 'ok';
     }
     const offset = (timestamp - this.playTs) | 0;
+    if (offset < 0 && -offset <= this.maxSlip && this.playedAudio) {
+      // One frame of margin behind it, so the packets that follow it are not late in turn.
+      const back = FRAME_SAMPLES - offset;
+      this.playTs = (this.playTs - back) >>> 0;
+      this.addedDelay += back;
+      this.slippedFrames += Math.round(back / FRAME_SAMPLES);
+      this.consecutiveLate = 0;
+      return 'ok';
+    }
     if (offset < 0) {
       this.late++;
       if (++this.consecutiveLate < this.resyncAfterLate) return 'late';
@@ -269,6 +304,7 @@ export class JitterBuffer {
 
   private anchor(timestamp: number, count: number): void {
     this.started = true;
+    this.addedDelay = 0;
     this.playTs = (timestamp - this.depth) >>> 0;
     this.highestEnd = (timestamp + count) >>> 0;
     this.consecutiveLate = 0;
@@ -285,6 +321,27 @@ export class JitterBuffer {
     const idx = timestamp & this.mask;
     this.ring[idx] = sample;
     this.valid[idx] = 1;
+  }
+
+  /**
+   * Skips the frame due now if it is quiet and the frames behind it keep the configured depth:
+   * delay added by slips goes back in the caller's pauses, never mid-word.
+   */
+  private giveBackDelay(): void {
+    const buffered = (this.highestEnd - this.playTs) | 0;
+    if (buffered < this.depth + 2 * FRAME_SAMPLES) return;
+    let energy = 0;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const idx = (this.playTs + i) & this.mask;
+      if (this.valid[idx] !== 1) return;
+      const s = this.ring[idx] as number;
+      energy += s * s;
+    }
+    if (energy >= QUIET_FRAME_ENERGY) return;
+    for (let i = 0; i < FRAME_SAMPLES; i++) this.valid[(this.playTs + i) & this.mask] = 0;
+    this.playTs = (this.playTs + FRAME_SAMPLES) >>> 0;
+    this.addedDelay -= FRAME_SAMPLES;
+    this.skippedQuietFrames++;
   }
 
   /** Drops the oldest audio when more than depth + maxExcess has been queued for a while. */

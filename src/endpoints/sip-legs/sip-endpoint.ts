@@ -42,6 +42,9 @@ export interface SipRtpCounters {
   duplicate: number;
   concealedFrames: number;
   droppedFrames: number;
+  /** Frames of delay added to play packets that came just too late, and quiet frames skipped to give it back. */
+  slippedFrames: number;
+  skippedQuietFrames: number;
   malformed: number;
   unknownPayloadType: number;
   foreignSource: number;
@@ -219,7 +222,7 @@ export class SipEndpoint implements OutboundRouter {
 function zeroCounters(): SipRtpCounters {
   return {
     packetsSent: 0, bytesSent: 0, dtmfPacketsSent: 0, packetsReceived: 0, bytesReceived: 0, packetsLost: 0, late: 0,
-    duplicate: 0, concealedFrames: 0, droppedFrames: 0, malformed: 0, unknownPayloadType: 0, foreignSource: 0, outboundOverflow: 0,
+    duplicate: 0, concealedFrames: 0, droppedFrames: 0, slippedFrames: 0, skippedQuietFrames: 0, malformed: 0, unknownPayloadType: 0, foreignSource: 0, outboundOverflow: 0,
   };
 }
 
@@ -234,6 +237,8 @@ function addCounters(into: SipRtpCounters, s: RtpSessionStats): void {
   into.duplicate += s.jitter.duplicate;
   into.concealedFrames += s.jitter.concealedFrames;
   into.droppedFrames += s.jitter.droppedFrames;
+  into.slippedFrames += s.jitter.slippedFrames;
+  into.skippedQuietFrames += s.jitter.skippedQuietFrames;
   into.malformed += s.malformed;
   into.unknownPayloadType += s.unknownPayloadType;
   into.foreignSource += s.foreignSource;
