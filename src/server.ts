@@ -59,6 +59,7 @@ export interface ServerOptions {
   clock?: Clock;
   ids?: IdSource;
   log?: (msg: string, fields?: object) => void;
+  /** How playback audio is fetched (tests substitute one). */
   fetch?: typeof fetch;
   /**
    * Start the speech engines in the background at start, so the first prompt of the day is not
@@ -150,7 +151,6 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     clock: new SystemClock(),
     policy: { maxRounds: config.webhooks.maxRounds, baseDelayMs: config.webhooks.baseDelayMs, multiplier: 2, maxDelayMs: config.webhooks.maxDelayMs },
     log,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const publisher = new EventPublisher({
     outbox, delivery: dispatcher, applications, clock, ids, defaultWebhookTimeoutMs: config.webhooks.defaultTimeoutMs,

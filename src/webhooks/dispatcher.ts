@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { DueEvent, OutboxRepository } from '../store/outbox-repository.js';
 import type { Clock, Timer } from '../util/clock.js';
+import { postWebhook, type WebhookPost } from './http-post.js';
 import { defaultRetryPolicy, retryDelayMs, validateRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import type { WebhookSigner } from './signing.js';
 
@@ -9,7 +10,8 @@ export interface WebhookDispatcherOptions {
   signer: Pick<WebhookSigner, 'headers'>;
   clock: Clock;
   policy?: RetryPolicy;
-  fetch?: typeof fetch;
+  /** How a webhook is sent; node:http(s) unless a test substitutes its own. */
+  post?: WebhookPost;
   log?: (msg: string, fields?: object) => void;
   /** Order keys delivered at the same time. Default 32. */
   concurrency?: number;
@@ -41,7 +43,7 @@ export class WebhookDispatcher {
   private readonly signer: Pick<WebhookSigner, 'headers'>;
   private readonly clock: Clock;
   private readonly policy: RetryPolicy;
-  private readonly fetchImpl: typeof fetch;
+  private readonly send: WebhookPost;
   private readonly log: (msg: string, fields?: object) => void;
   private readonly concurrency: number;
   private readonly wallNow: () => number;
@@ -70,7 +72,7 @@ export class WebhookDispatcher {
     this.clock = opts.clock;
     this.policy = { ...(opts.policy ?? defaultRetryPolicy) };
     validateRetryPolicy(this.policy);
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.send = opts.post ?? postWebhook;
     this.log = opts.log ?? (() => {});
     this.concurrency = opts.concurrency ?? 32;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError('concurrency must be an integer >= 1');
@@ -244,24 +246,13 @@ export class WebhookDispatcher {
 
   private async post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<AttemptOutcome> {
     try {
-      const res = await this.fetchImpl(url, {
-        method: 'POST',
-        headers,
-        body,
-        // A redirect would resend a signed event somewhere the application never configured.
-        redirect: 'manual',
-        // Real time, not the Clock: this bounds network I/O, which a virtual clock does not drive.
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      // Only the status matters; discard the body so the connection is released.
-      await res.body?.cancel().catch(() => {});
-      const succeeded = res.status >= 200 && res.status < 300;
-      let error: string | null = null;
-      if (res.status >= 300 && res.status < 400) error = `redirect not followed${locationOf(res)}`;
-      else if (res.type === 'opaqueredirect') error = 'redirect not followed';
-      return { statusCode: res.status === 0 ? null : res.status, error, succeeded };
+      const { statusCode, location } = await this.send(url, body, headers, timeoutMs);
+      const succeeded = statusCode >= 200 && statusCode < 300;
+      // A redirect would resend a signed event somewhere the application never configured.
+      const error = statusCode >= 300 && statusCode < 400 ? `redirect not followed${location ? ` (to ${location})` : ''}` : null;
+      return { statusCode, error, succeeded };
     } catch (err) {
-      return { statusCode: null, error: fetchErrorText(err, timeoutMs), succeeded: false };
+      return { statusCode: null, error: postErrorText(err), succeeded: false };
     }
   }
 
@@ -276,13 +267,7 @@ export class WebhookDispatcher {
   }
 }
 
-function locationOf(res: Response): string {
-  const location = res.headers.get('location');
-  return location ? ` (to ${location})` : '';
-}
-
-function fetchErrorText(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && err.name === 'TimeoutError') return `timed out after ${timeoutMs} ms`;
+function postErrorText(err: unknown): string {
   if (err instanceof Error && err.cause instanceof Error) return `${err.message}: ${err.cause.message}`;
   return errorText(err);
 }
