@@ -263,6 +263,32 @@ describe('DtmfDetector: levels', () => {
   });
 });
 
+describe('DtmfDetector: quiet half-blocks', () => {
+  it('reports the same digits, starts and ends whether or not quiet halves are analysed', () => {
+    // onAnalysis turns the shortcut off, so the two detectors differ only in it. Weak tones
+    // (at and near the floor, both twists) over a quiet line at −50 dBm0, where most halves skip.
+    const random = rng(42);
+    const signal = new Float64Array(12 * 8000);
+    addWhiteNoise(signal, dbm0ToAmplitude(-50) / Math.SQRT2, random);
+    const tones: { digit: DtmfDigit; tone: DtmfToneOptions }[] = [
+      { digit: '1', tone: { levelDbm0: -30 } }, { digit: '5', tone: { levelDbm0: -22, twistDb: 8 } },
+      { digit: '9', tone: { levelDbm0: -28, twistDb: -4 } }, { digit: '#', tone: { levelDbm0: -33 } },
+      { digit: '0', tone: { levelDbm0: -10 } }, { digit: 'D', tone: { levelDbm0: -36 } },
+    ];
+    tones.forEach(({ digit, tone }, k) => addDtmf(signal, 4000 + k * 12_000 + (k * 37) % 160, 60 * MS, digit, { ...tone, ...phases(random) }));
+    const pcm = toPcm16(signal);
+    const skipping = detect(pcm);
+    const analysing = detect(pcm, 160, { onAnalysis: () => undefined });
+    assert.equal(digitsOf(skipping), '159#0');
+    assert.equal(digitsOf(analysing), digitsOf(skipping));
+    for (const [i, event] of skipping.digits.entries()) {
+      assert.ok(Math.abs(event.startSample - (analysing.digits[i]?.startSample ?? -1e9)) <= 4, `start of ${event.digit}`);
+      assert.equal(event.detectedAtSample, analysing.digits[i]?.detectedAtSample);
+      assert.ok(Math.abs((skipping.ends[i]?.endSample ?? 0) - (analysing.ends[i]?.endSample ?? 1e9)) <= 4, `end of ${event.digit}`);
+    }
+  });
+});
+
 describe('DtmfDetector: noise', () => {
   it('detects every digit at 15 dB SNR (white noise), at several phases and seeds', () => {
     const failures: string[] = [];
