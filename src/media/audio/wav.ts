@@ -10,6 +10,7 @@ import { PCMA, PCMU, type G711Codec } from '../dsp/g711.js';
 import { runCooperatively, runToCompletion, type Job } from './cooperative.js';
 import { AudioDecodeError } from './errors.js';
 import type { DecodedAudio } from './types.js';
+import { littleEndianHost } from '../../util/endian.js';
 
 const FORMAT_PCM = 0x0001;
 const FORMAT_IEEE_FLOAT = 0x0003;
@@ -270,7 +271,6 @@ function g711Table(codec: G711Codec): Float32Array {
 }
 
 const HEADER_BYTES = 44;
-const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Writes 16-bit PCM WAV; multi-channel `samples` are interleaved. */
 export function encodeWav(samples: Int16Array, sampleRate = 8000, channels = 1): Uint8Array<ArrayBuffer> {

@@ -22,6 +22,7 @@ import { SAMPLE_RATE } from '../frame.js';
 import { Mp3StreamEncoder, type Mp3Engine, type Mp3KbpsPerChannel } from './mp3-writer.js';
 import { SpeechRangeFinder, type SampleRange } from './speech-range.js';
 import { SPOOL_HEADER_BYTES, readSpoolHeader, swap16 } from './spool.js';
+import { littleEndianHost } from '../../util/endian.js';
 
 export type RecordingFormat = 'wav' | 'mp3';
 
@@ -63,8 +64,6 @@ export class RecordingFinalizeError extends Error {
     this.code = options?.code ?? (options?.cause as NodeJS.ErrnoException | undefined)?.code;
   }
 }
-
-const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * The finalisation of one spool as a job. An MP3 needs `mp3`, a LAME instance lent to this job

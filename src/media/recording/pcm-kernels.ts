@@ -15,6 +15,7 @@
  * typed arrays follow the host), `pcmKernels` is null and callers keep their JavaScript loops.
  */
 import { FRAME_SAMPLES } from '../frame.js';
+import { littleEndianHost } from '../../util/endian.js';
 
 export interface PcmKernels {
   /** Inputs: one frame each, filled by the caller. */
@@ -97,8 +98,6 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...section(10, [2, ...functionBody(mix), ...functionBody(interleave)]),
   ]);
 }
-
-const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function build(): PcmKernels | null {
   if (!littleEndianHost || typeof WebAssembly !== 'object') return null;

@@ -55,6 +55,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { encodeWav } from '../audio/wav.js';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../frame.js';
 import { pcmKernels } from './pcm-kernels.js';
+import { littleEndianHost } from '../../util/endian.js';
 
 /** Telnyx `channels`: one mixed channel, or inbound left and outbound right. */
 export type RecordingChannels = 'single' | 'dual';
@@ -74,8 +75,6 @@ export const SPOOL_HEADER_BYTES = 44;
 const UNKNOWN_SIZE = 0xffffffff;
 const DEFAULT_FLUSH_INTERVAL_FRAMES = 10;
 const MAX_FLUSH_INTERVAL_FRAMES = 10;
-
-const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function spoolLayout(channels: RecordingChannels, track: RecordingTrack): SpoolLayout {
   if (track === 'inbound' || track === 'outbound') return track;
