@@ -52,6 +52,16 @@ export interface SipConfig {
   inboundAuth: { realm: string; users: Record<string, string> } | null;
   /** Listen for DTMF tones in the audio as well as RFC 4733 events. */
   inbandDtmf: boolean;
+  /**
+   * Run the RTP sockets on a thread of their own, so their system calls use another core and
+   * stay out of the way of signalling (on by default; off keeps everything on one thread).
+   */
+  rtpThread: boolean;
+  /**
+   * With `rtpThread`: how long after its tick is due a 20 ms packet leaves. It is the margin the
+   * media pass has before its lateness shows on the wire, and it adds as much to the audio's delay.
+   */
+  rtpSendDelayMs: number;
 }
 
 /** An OpenAI-compatible `/v1/audio/speech` server that speaks some voice families. */
@@ -117,6 +127,9 @@ export interface Config {
   rateLimit: { requestsPerSecond: number; burst: number } | null;
 }
 
+/** Two ticks: beyond that the delay costs more than the jitter it hides. */
+const MAX_RTP_SEND_DELAY_MS = 40;
+
 export const defaultConfig: Config = {
   host: '0.0.0.0',
   port: 8080,
@@ -136,6 +149,8 @@ export const defaultConfig: Config = {
     gateway: null,
     inboundAuth: null,
     inbandDtmf: true,
+    rtpThread: true,
+    rtpSendDelayMs: 10,
   },
   ai: { llm: null, endOfTurnSilenceMs: DEFAULT_END_SILENCE_MS },
   rateLimit: { requestsPerSecond: 200, burst: 400 },
@@ -206,6 +221,8 @@ function sipFromEnv(env: Env): Partial<SipConfig> {
     sip.rtpPortMin = parsePort(match[1] as string);
     sip.rtpPortMax = parsePort(match[2] as string);
   }
+  const thread = env['SWITCHBOARD_RTP_THREAD'];
+  if (thread) sip.rtpThread = !['0', 'off', 'false', 'no'].includes(thread.toLowerCase());
   return sip;
 }
 
@@ -292,6 +309,10 @@ function validateSip(sip: SipConfig): void {
   if (!isPort(sip.port)) throw new ConfigError(`sip.port must be a port number: ${sip.port}`);
   if (!isPort(sip.rtpPortMin) || !isPort(sip.rtpPortMax) || sip.rtpPortMin < 1024 || sip.rtpPortMin >= sip.rtpPortMax) {
     throw new ConfigError(`sip RTP port range must satisfy 1024 <= rtpPortMin < rtpPortMax <= 65535: ${sip.rtpPortMin}-${sip.rtpPortMax}`);
+  }
+  if (typeof sip.rtpThread !== 'boolean') throw new ConfigError(`sip.rtpThread must be true or false: ${String(sip.rtpThread)}`);
+  if (typeof sip.rtpSendDelayMs !== 'number' || !Number.isFinite(sip.rtpSendDelayMs) || sip.rtpSendDelayMs < 0 || sip.rtpSendDelayMs > MAX_RTP_SEND_DELAY_MS) {
+    throw new ConfigError(`sip.rtpSendDelayMs must be a number of milliseconds from 0 to ${MAX_RTP_SEND_DELAY_MS}: ${String(sip.rtpSendDelayMs)}`);
   }
   const gateway = sip.gateway;
   if (gateway) {

@@ -53,6 +53,17 @@ export interface MediaSchedulerOptions {
   onError?: (error: unknown, session: MediaSession) => void;
 }
 
+/** Work that belongs to a pass as a whole rather than to one session. */
+export interface PassHooks {
+  /**
+   * Before any session ticks: bring in what arrived, so no tick plays out ahead of it.
+   * `lateByMs` is how far past its due time the pass starts (0 when on time).
+   */
+  beforeTicks?(lateByMs: number): void;
+  /** Once every session's `tick` is done, before any `afterTick`: hand on what the ticks queued. */
+  afterSends?(): void;
+}
+
 /** Opaque handle returned by register; pass it to unregister. */
 export interface MediaRegistration {
   readonly session: MediaSession;
@@ -100,6 +111,7 @@ export class MediaScheduler {
   private readonly earlyTolerance: number;
   private readonly onError: ((error: unknown, session: MediaSession) => void) | undefined;
   private readonly entries: Entry[] = [];
+  private readonly passHooks: PassHooks[] = [];
   private timer: Timer | null = null;
   private nextDue = 0;
   private inPass = false;
@@ -145,6 +157,15 @@ export class MediaScheduler {
     this.halted = false;
     if (this.timer === null && !this.firing) this.start();
     return entry;
+  }
+
+  /** Adds work to every pass (see PassHooks); returns its removal. */
+  addPassHooks(hooks: PassHooks): () => void {
+    this.passHooks.push(hooks);
+    return () => {
+      const at = this.passHooks.indexOf(hooks);
+      if (at >= 0) this.passHooks.splice(at, 1);
+    };
   }
 
   unregister(registration: MediaRegistration): void {
@@ -225,6 +246,10 @@ export class MediaScheduler {
 
   private runPass(): void {
     const started = this.time.now();
+    if (this.passHooks.length > 0) {
+      const lateBy = Math.max(0, started - this.nextDue);
+      for (const hooks of this.passHooks) hooks.beforeTicks?.(lateBy);
+    }
     this.inPass = true;
     const count = this.entries.length;
     for (let i = 0; i < count; i++) {
@@ -237,6 +262,7 @@ export class MediaScheduler {
         this.onError?.(error, entry.session);
       }
     }
+    for (const hooks of this.passHooks) hooks.afterSends?.();
     for (let i = 0; i < count; i++) {
       const entry = this.entries[i];
       if (entry === undefined || !entry.active || entry.session.afterTick === undefined) continue;

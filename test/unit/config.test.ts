@@ -31,6 +31,17 @@ describe('SIP configuration', () => {
     assert.throws(() => loadConfig({}, { sip: { inboundAuth: { realm: 'r', users: null as unknown as Record<string, string> } } }), /inboundAuth/);
   });
 
+  it('runs RTP on its own thread by default; SWITCHBOARD_RTP_THREAD and the file turn it off, and the send delay is bounded', () => {
+    assert.equal(loadConfig({}).sip.rtpThread, true);
+    assert.equal(loadConfig({ SWITCHBOARD_RTP_THREAD: 'off' }).sip.rtpThread, false);
+    assert.equal(loadConfig({ SWITCHBOARD_RTP_THREAD: '1' }).sip.rtpThread, true);
+    assert.equal(loadConfig({}, { sip: { rtpThread: false } }).sip.rtpThread, false);
+    assert.equal(loadConfig({}, { sip: { rtpSendDelayMs: 0 } }).sip.rtpSendDelayMs, 0);
+    assert.throws(() => loadConfig({}, { sip: { rtpThread: 'yes' as unknown as boolean } }), /rtpThread/);
+    assert.throws(() => loadConfig({}, { sip: { rtpSendDelayMs: 41 } }), /rtpSendDelayMs/);
+    assert.throws(() => loadConfig({}, { sip: { rtpSendDelayMs: -1 } }), /rtpSendDelayMs/);
+  });
+
   it('merges a partial sip section over the defaults', () => {
     const config = loadConfig({}, { sip: { gateway: { host: 'trunk.example' } } });
     assert.equal(config.sip.port, 5060);

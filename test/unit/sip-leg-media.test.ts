@@ -3,15 +3,16 @@ import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { LegMedia } from '../../src/endpoints/sip-legs/leg-media.js';
 import { PortAllocator } from '../../src/endpoints/rtp/port-allocator.js';
+import { LocalRtpSockets } from '../../src/endpoints/rtp/rtp-sockets.js';
 import { MediaScheduler } from '../../src/media/scheduler.js';
 
 /** Two legs' media on loopback, ticked by one real scheduler, each recording the digits it heard. */
 async function pair(): Promise<{ a: LegMedia; b: LegMedia; heardByB: string[]; close(): void }> {
   const scheduler = new MediaScheduler();
-  const ports = new PortAllocator({ min: 47000, max: 47400 });
+  const sockets = new LocalRtpSockets('127.0.0.1', new PortAllocator({ min: 47000, max: 47400 }));
   const heardByB: string[] = [];
   const open = (onDigit: (digit: string) => void): Promise<LegMedia> => LegMedia.open({
-    bindAddress: '127.0.0.1', advertisedAddress: '127.0.0.1', ports, scheduler, inbandDtmf: true, now: () => performance.now(), onDigit,
+    sockets, advertisedAddress: '127.0.0.1', scheduler, inbandDtmf: true, now: () => performance.now(), onDigit,
   });
   const a = await open(() => undefined);
   const b = await open((digit) => heardByB.push(digit));

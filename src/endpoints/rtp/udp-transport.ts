@@ -73,7 +73,7 @@ export class UdpTransport implements RtpTransport {
     private readonly socket: Socket,
     readonly localAddress: string,
     readonly localPort: number,
-    private readonly ports: PortAllocator,
+    private readonly ports: PortAllocator | null,
     private readonly onError: ((error: Error) => void) | undefined,
   ) {
     this.sendRing = Buffer.alloc(SEND_RING * SEND_SLOT);
@@ -106,6 +106,11 @@ export class UdpTransport implements RtpTransport {
       }
     }
     throw new Error(`no free RTP port in ${options.ports.min}-${options.ports.max}${lastError ? `: ${lastError.message}` : ''}`);
+  }
+
+  /** Binds exactly `port`; whoever chose the port also frees it. */
+  static async bindPort(bindAddress: string, port: number, onError?: (error: Error) => void): Promise<UdpTransport> {
+    return new UdpTransport(await bind(bindAddress, port), bindAddress, port, null, onError);
   }
 
   setPeer(peer: { address: string; port: number } | null): void {
@@ -251,7 +256,7 @@ export class UdpTransport implements RtpTransport {
     this.onPacket = null;
     this.held = [];
     this.socket.close();
-    this.ports.release(this.localPort);
+    this.ports?.release(this.localPort);
   }
 }
 

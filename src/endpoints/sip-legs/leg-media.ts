@@ -5,17 +5,16 @@ import { FRAME_SAMPLES, SAMPLE_RATE } from '../../media/frame.js';
 import type { AudioTap } from '../../calls/leg-audio.js';
 import type { AudioSource } from '../../media/player/audio-source.js';
 import type { MediaScheduler } from '../../media/scheduler.js';
-import type { PortAllocator } from '../rtp/port-allocator.js';
 import { RtpSession, type RtpSessionStats } from '../rtp/rtp-session.js';
+import type { RtpSockets } from '../rtp/rtp-sockets.js';
 import type { SessionBody } from '../sip/ua-core.js';
 import { LocalSdp, parseAnswer, type AnswerResult, type NegotiatedMedia, type ParsedAnswer } from '../sip/sdp.js';
 
 export interface LegMediaOptions {
-  /** Address the RTP socket binds to. */
-  bindAddress: string;
+  /** Where the leg's RTP socket comes from. */
+  sockets: RtpSockets;
   /** Address the far end sends RTP to (our c= line). */
   advertisedAddress: string;
-  ports: PortAllocator;
   scheduler: MediaScheduler;
   /** Also listen for DTMF tones in the audio. */
   inbandDtmf: boolean;
@@ -73,14 +72,8 @@ export class LegMedia {
   }
 
   static async open(options: LegMediaOptions): Promise<LegMedia> {
-    const rtp = await RtpSession.open({
-      bindAddress: options.bindAddress,
-      ports: options.ports,
-      scheduler: options.scheduler,
-      now: options.now,
-      ...(options.onSocketError ? { onSocketError: options.onSocketError } : {}),
-    });
-    return new LegMedia(rtp, options);
+    const transport = await options.sockets.open(options.onSocketError);
+    return new LegMedia(new RtpSession(transport, { scheduler: options.scheduler, now: options.now }), options);
   }
 
   get localPort(): number {

@@ -5,6 +5,8 @@ import type { IncomingRequest } from '../../calls/call-engine.js';
 import type { SipConfig } from '../../config/config.js';
 import type { MediaScheduler } from '../../media/scheduler.js';
 import { PortAllocator } from '../rtp/port-allocator.js';
+import { RtpIoThread } from '../rtp/rtp-io-thread.js';
+import { LocalRtpSockets, type RtpSockets } from '../rtp/rtp-sockets.js';
 import type { RtpSessionStats } from '../rtp/rtp-session.js';
 import type { SipIncomingCall } from '../sip/incoming-call.js';
 import type { TransportProtocol } from '../sip/transport.js';
@@ -67,7 +69,7 @@ export interface SipMediaStats extends SipRtpCounters {
  */
 export class SipEndpoint implements OutboundRouter {
   private engine: SipEngine | null = null;
-  private readonly ports: PortAllocator;
+  private readonly sockets: RtpSockets;
   private readonly context: DialContext;
   private readonly now = (): number => performance.now();
   private readonly liveMedia = new Set<LegMedia>();
@@ -77,7 +79,10 @@ export class SipEndpoint implements OutboundRouter {
 
   private constructor(private readonly ua: SipUserAgent, private readonly deps: SipEndpointDeps) {
     const { config } = deps;
-    this.ports = new PortAllocator({ min: config.rtpPortMin, max: config.rtpPortMax });
+    const ports = new PortAllocator({ min: config.rtpPortMin, max: config.rtpPortMax });
+    this.sockets = config.rtpThread
+      ? new RtpIoThread({ bindAddress: config.host, ports, scheduler: deps.scheduler, sendDelayMs: config.rtpSendDelayMs })
+      : new LocalRtpSockets(config.host, ports);
     this.context = { localHost: ua.advertisedHost, gateway: config.gateway };
     ua.on('invite', (call) => void this.incoming(call));
     ua.on('rejected', (error, source) => deps.log('malformed SIP message refused', { from: `${source.host}:${source.port}`, error: error.message }));
@@ -138,6 +143,7 @@ export class SipEndpoint implements OutboundRouter {
   /** Hangs up what is still up (the engine has already ended its legs) and closes the sockets. */
   async stop(): Promise<void> {
     await this.ua.stop();
+    await this.sockets.close();
   }
 
   private async incoming(call: SipIncomingCall): Promise<void> {
@@ -193,9 +199,8 @@ export class SipEndpoint implements OutboundRouter {
 
   private async openMedia(onDigit: (digit: string) => void): Promise<LegMedia> {
     const media = await LegMedia.open({
-      bindAddress: this.deps.config.host,
+      sockets: this.sockets,
       advertisedAddress: this.ua.advertisedHost,
-      ports: this.ports,
       scheduler: this.deps.scheduler,
       inbandDtmf: this.deps.config.inbandDtmf,
       now: this.now,
