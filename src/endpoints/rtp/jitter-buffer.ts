@@ -178,17 +178,7 @@ export class JitterBuffer {
     if (!this.started) return 'none';
     this.trimBacklog();
     if (this.addedDelay >= FRAME_SAMPLES) this.giveBackDelay();
-    let present = 0;
-    for (let i = 0; i < FRAME_SAMPLES; i++) {
-      const idx = (this.playTs + i) & this.mask;
-      if (this.valid[idx] === 1) {
-        out[i] = this.ring[idx] as number;
-        this.valid[idx] = 0;
-        present++;
-      } else {
-        out[i] = 0;
-      }
-    }
+    const present = this.takeFrame(out);
     this.playTs = (this.playTs + FRAME_SAMPLES) >>> 0;
     if (present === FRAME_SAMPLES) {
       this.lastGood.set(out);
@@ -208,6 +198,39 @@ export class JitterBuffer {
     if (gain === undefined) return 'silence';
     for (let i = 0; i < FRAME_SAMPLES; i++) out[i] = Math.round((this.lastGood[i] as number) * gain);
     return 'concealed';
+  }
+
+  /**
+   * Moves the frame at the playout point from the ring into `out`, silence where nothing came;
+   * returns how many samples were there. A whole frame that does not wrap the ring is the usual
+   * case, and goes as one copy.
+   */
+  private takeFrame(out: Int16Array): number {
+    const ring = this.ring;
+    const valid = this.valid;
+    const start = this.playTs & this.mask;
+    const end = start + FRAME_SAMPLES;
+    if (end <= ring.length) {
+      const gap = valid.indexOf(0, start);
+      if (gap === -1 || gap >= end) {
+        out.set(ring.subarray(start, end));
+        valid.fill(0, start, end);
+        return FRAME_SAMPLES;
+      }
+    }
+    const mask = this.mask;
+    let present = 0;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const idx = (start + i) & mask;
+      if (valid[idx] === 1) {
+        out[i] = ring[idx] as number;
+        valid[idx] = 0;
+        present++;
+      } else {
+        out[i] = 0;
+      }
+    }
+    return present;
   }
 
   /** Forgets the stream (a new SSRC starts a new sequence and timestamp space). Counters stay. */
