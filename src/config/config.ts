@@ -62,6 +62,11 @@ export interface SipConfig {
    * media pass has before its lateness shows on the wire, and it adds as much to the audio's delay.
    */
   rtpSendDelayMs: number;
+  /**
+   * With `rtpThread`: the RTP thread's nice value (-20 to 19; lower runs first), or null to
+   * leave it. Raising priority needs root or CAP_SYS_NICE; without, the thread keeps its own.
+   */
+  rtpThreadNice: number | null;
 }
 
 /** An OpenAI-compatible `/v1/audio/speech` server that speaks some voice families. */
@@ -151,6 +156,7 @@ export const defaultConfig: Config = {
     inbandDtmf: true,
     rtpThread: true,
     rtpSendDelayMs: 10,
+    rtpThreadNice: -10,
   },
   ai: { llm: null, endOfTurnSilenceMs: DEFAULT_END_SILENCE_MS },
   rateLimit: { requestsPerSecond: 200, burst: 400 },
@@ -313,6 +319,10 @@ function validateSip(sip: SipConfig): void {
   if (typeof sip.rtpThread !== 'boolean') throw new ConfigError(`sip.rtpThread must be true or false: ${String(sip.rtpThread)}`);
   if (typeof sip.rtpSendDelayMs !== 'number' || !Number.isFinite(sip.rtpSendDelayMs) || sip.rtpSendDelayMs < 0 || sip.rtpSendDelayMs > MAX_RTP_SEND_DELAY_MS) {
     throw new ConfigError(`sip.rtpSendDelayMs must be a number of milliseconds from 0 to ${MAX_RTP_SEND_DELAY_MS}: ${String(sip.rtpSendDelayMs)}`);
+  }
+  const nice = sip.rtpThreadNice;
+  if (nice !== null && (!Number.isInteger(nice) || nice < -20 || nice > 19)) {
+    throw new ConfigError(`sip.rtpThreadNice must be an integer from -20 to 19, or null: ${String(nice)}`);
   }
   const gateway = sip.gateway;
   if (gateway) {

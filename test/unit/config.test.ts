@@ -31,7 +31,7 @@ describe('SIP configuration', () => {
     assert.throws(() => loadConfig({}, { sip: { inboundAuth: { realm: 'r', users: null as unknown as Record<string, string> } } }), /inboundAuth/);
   });
 
-  it('runs RTP on its own thread by default; SWITCHBOARD_RTP_THREAD and the file turn it off, and the send delay is bounded', () => {
+  it('runs RTP on its own thread by default; SWITCHBOARD_RTP_THREAD and the file turn it off, and the send delay and priority are checked', () => {
     assert.equal(loadConfig({}).sip.rtpThread, true);
     assert.equal(loadConfig({ SWITCHBOARD_RTP_THREAD: 'off' }).sip.rtpThread, false);
     assert.equal(loadConfig({ SWITCHBOARD_RTP_THREAD: '1' }).sip.rtpThread, true);
@@ -40,6 +40,10 @@ describe('SIP configuration', () => {
     assert.throws(() => loadConfig({}, { sip: { rtpThread: 'yes' as unknown as boolean } }), /rtpThread/);
     assert.throws(() => loadConfig({}, { sip: { rtpSendDelayMs: 41 } }), /rtpSendDelayMs/);
     assert.throws(() => loadConfig({}, { sip: { rtpSendDelayMs: -1 } }), /rtpSendDelayMs/);
+    assert.equal(loadConfig({}).sip.rtpThreadNice, -10);
+    assert.equal(loadConfig({}, { sip: { rtpThreadNice: null } }).sip.rtpThreadNice, null);
+    assert.throws(() => loadConfig({}, { sip: { rtpThreadNice: -21 } }), /rtpThreadNice/);
+    assert.throws(() => loadConfig({}, { sip: { rtpThreadNice: 2.5 } }), /rtpThreadNice/);
   });
 
   it('merges a partial sip section over the defaults', () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { PortAllocator } from '../../src/endpoints/rtp/port-allocator.js';
@@ -168,6 +170,31 @@ describe('RTP sockets on the I/O thread', () => {
     assert.equal(ports.available, ports.capacity - 1, 'the port another process holds is not kept');
     transport.close();
     taken.close();
+  });
+});
+
+/** Nice values of this process's threads, from /proc (field 19 of each task's stat). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // The command name may hold spaces; the fields after it are plain numbers.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+describe('the RTP I/O thread’s priority', () => {
+  it('is set on that thread alone', { skip: process.platform !== 'linux' }, async () => {
+    // Lowering a priority (a higher nice) is allowed to anyone, so this runs as any user.
+    const before = threadNices().filter((n) => n === 7).length;
+    const mainNice = getPriority();
+    const warnings: string[] = [];
+    const thread = new RtpIoThread({ bindAddress: '127.0.0.1', ports: new PortAllocator({ min: 47610, max: 47620 }), threadNice: 7, log: (m) => warnings.push(m) });
+    const transport = await thread.open();
+    assert.equal(threadNices().filter((n) => n === 7).length, before + 1);
+    assert.equal(getPriority(), mainNice, 'the main thread keeps its own');
+    assert.deepEqual(warnings, []);
+    transport.close();
+    await thread.close();
   });
 });
 

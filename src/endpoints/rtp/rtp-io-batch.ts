@@ -44,7 +44,9 @@ export type RtpIoReply =
   | { op: 'opened'; id: number; error: string | null }
   /** An outbound batch's buffer, sent and handed back. */
   | { op: 'sent'; buffer: ArrayBuffer }
-  | { op: 'error'; id: number; message: string; code: string | null };
+  | { op: 'error'; id: number; message: string; code: string | null }
+  /** Something the operator should hear about, such as a priority the system refused. */
+  | { op: 'warning'; message: string };
 
 /** Milliseconds on a monotonic clock that every thread of the process reads alike. */
 export function sharedNow(): number {

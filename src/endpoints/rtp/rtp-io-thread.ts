@@ -21,6 +21,14 @@ export interface RtpIoThreadOptions {
   sendDelayMs?: number;
   /** Ports to try when the chosen one is taken by another process. */
   maxBindAttempts?: number;
+  /**
+   * Nice value for the I/O thread alone (Linux), or null to leave it. A thread that only moves
+   * packets, given a higher priority, sends on time even while the media thread and other
+   * processes keep every core busy.
+   */
+  threadNice?: number | null;
+  /** Hears what the thread could not do, such as a refused priority. */
+  log?: (message: string) => void;
 }
 
 /**
@@ -164,7 +172,7 @@ export class RtpIoThread implements RtpSockets {
   }
 
   private startWorker(): Worker {
-    const worker = startModuleWorker(import.meta.url, 'rtp-io-worker');
+    const worker = startModuleWorker(import.meta.url, 'rtp-io-worker', { nice: this.options.threadNice ?? null });
     // Calls keep the server's own sockets busy; the I/O thread alone should not hold the process.
     worker.unref();
     worker.on('message', (reply: RtpIoReply) => this.receive(reply));
@@ -198,6 +206,9 @@ export class RtpIoThread implements RtpSockets {
         pending?.resolve(reply.error);
         break;
       }
+      case 'warning':
+        this.options.log?.(reply.message);
+        break;
       case 'error':
         this.transports.get(reply.id)?.failed(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
         break;

@@ -8,7 +8,9 @@
  * here until then, so the packets keep to the 20 ms grid on this thread's light loop, whatever
  * delays the media thread's pass within that margin.
  */
-import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { AddressBook, PacketBatchWriter, readPacketBatch, sharedNow, type PacketBatch, type RtpIoReply, type RtpIoRequest } from './rtp-io-batch.js';
 import { UdpTransport } from './udp-transport.js';
 
@@ -135,6 +137,24 @@ function send(batch: PacketBatch): void {
   });
   reply({ op: 'sent', buffer: batch.buffer }, [batch.buffer]);
 }
+
+/**
+ * Gives this thread alone a nice value. On Linux a thread is a task of its own, and setpriority
+ * on its id changes just that thread; other systems, or a process not allowed to raise its
+ * priority, keep the default and say so.
+ */
+function setThreadNice(nice: number): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) throw new Error('no thread id in /proc/thread-self');
+    setPriority(tid, nice);
+  } catch (error) {
+    reply({ op: 'warning', message: `the RTP I/O thread keeps its priority: nice ${nice} refused (${error instanceof Error ? error.message : String(error)})` });
+  }
+}
+
+const { nice } = workerData as { nice: number | null };
+if (typeof nice === 'number') setThreadNice(nice);
 
 port.on('message', (request: RtpIoRequest) => {
   switch (request.op) {

@@ -81,7 +81,9 @@ export class SipEndpoint implements OutboundRouter {
     const { config } = deps;
     const ports = new PortAllocator({ min: config.rtpPortMin, max: config.rtpPortMax });
     this.sockets = config.rtpThread
-      ? new RtpIoThread({ bindAddress: config.host, ports, scheduler: deps.scheduler, sendDelayMs: config.rtpSendDelayMs })
+      ? new RtpIoThread({
+        bindAddress: config.host, ports, scheduler: deps.scheduler, sendDelayMs: config.rtpSendDelayMs, threadNice: config.rtpThreadNice, log: (message) => deps.log(message),
+      })
       : new LocalRtpSockets(config.host, ports);
     this.context = { localHost: ua.advertisedHost, gateway: config.gateway };
     ua.on('invite', (call) => void this.incoming(call));
