@@ -28,7 +28,8 @@
  *   SIPLOAD_ALL_STEPS=1        keep stepping past a step that missed the target
  *   SIPLOAD_SERVER_NODE_ARGS   extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
  *                              (the log gives each window's CLOCK_MONOTONIC span to cut a profile to)
- *   SIPLOAD_SERVER_CONFIG      JSON merged into the server's config file, e.g. '{"sip":{"inbandDtmf":false}}'
+ *   SIPLOAD_SERVER_CONFIG      JSON merged into the server's config file, e.g. '{"sip":{"inbandDtmf":false}}', or
+ *                              '{"sip":{"rtpThread":false}}' for RTP on the main thread
  *   SIPLOAD_KEEP=1             keep the scratch directory (server logs, SIPp traces, probe packet times)
  *   SIPLOAD_TRACE=1            log the server's media and RTP counters every second of a step (ramp and
  *                              teardown included), to see when ticks were skipped or packets came late
@@ -729,6 +730,7 @@ function summary(error?: string): string {
     target: TARGET,
     hold_s: holdSecs,
     rate_cps: rate,
+    server_config: extraServerConfig,
     ...(error ? { error } : {}),
   })}\n`;
 }
