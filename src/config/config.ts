@@ -156,7 +156,7 @@ export const defaultConfig: Config = {
     inbandDtmf: true,
     rtpThread: true,
     rtpSendDelayMs: 10,
-    rtpThreadNice: -10,
+    rtpThreadNice: null,
   },
   ai: { llm: null, endOfTurnSilenceMs: DEFAULT_END_SILENCE_MS },
   rateLimit: { requestsPerSecond: 200, burst: 400 },

@@ -40,7 +40,8 @@ describe('SIP configuration', () => {
     assert.throws(() => loadConfig({}, { sip: { rtpThread: 'yes' as unknown as boolean } }), /rtpThread/);
     assert.throws(() => loadConfig({}, { sip: { rtpSendDelayMs: 41 } }), /rtpSendDelayMs/);
     assert.throws(() => loadConfig({}, { sip: { rtpSendDelayMs: -1 } }), /rtpSendDelayMs/);
-    assert.equal(loadConfig({}).sip.rtpThreadNice, -10);
+    assert.equal(loadConfig({}).sip.rtpThreadNice, null);
+    assert.equal(loadConfig({}, { sip: { rtpThreadNice: -10 } }).sip.rtpThreadNice, -10);
     assert.equal(loadConfig({}, { sip: { rtpThreadNice: null } }).sip.rtpThreadNice, null);
     assert.throws(() => loadConfig({}, { sip: { rtpThreadNice: -21 } }), /rtpThreadNice/);
     assert.throws(() => loadConfig({}, { sip: { rtpThreadNice: 2.5 } }), /rtpThreadNice/);
