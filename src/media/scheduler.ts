@@ -57,7 +57,8 @@ export interface MediaSchedulerOptions {
 export interface PassHooks {
   /**
    * Before any session ticks: bring in what arrived, so no tick plays out ahead of it.
-   * `lateByMs` is how far past its due time the pass starts (0 when on time).
+   * `lateByMs` is how far past its due time the pass starts (negative when the timer fired
+   * within its early tolerance).
    */
   beforeTicks?(lateByMs: number): void;
   /** Once every session's `tick` is done, before any `afterTick`: hand on what the ticks queued. */
@@ -247,7 +248,7 @@ export class MediaScheduler {
   private runPass(): void {
     const started = this.time.now();
     if (this.passHooks.length > 0) {
-      const lateBy = Math.max(0, started - this.nextDue);
+      const lateBy = started - this.nextDue;
       for (const hooks of this.passHooks) hooks.beforeTicks?.(lateBy);
     }
     this.inPass = true;

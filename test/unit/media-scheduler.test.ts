@@ -124,6 +124,24 @@ describe('MediaScheduler', () => {
     assert.deepEqual(order, ['a.tick', 'plain.tick', 'b.tick', 'a.after', 'b.after']);
   });
 
+  it('runs pass hooks around the sending half, telling how late the pass is, until removed', () => {
+    const time = new LateTime();
+    time.lateBy = () => 3;
+    const scheduler = new MediaScheduler({ time, earlyToleranceMs: 0 });
+    const order: string[] = [];
+    scheduler.register({ tick: () => void order.push('tick'), afterTick: () => void order.push('after') });
+    const remove = scheduler.addPassHooks({
+      beforeTicks: (lateBy) => void order.push(`before ${lateBy}`),
+      afterSends: () => void order.push('sent'),
+    });
+    time.clock.advance(23);
+    assert.deepEqual(order, ['before 3', 'tick', 'sent', 'after']);
+    remove();
+    order.length = 0;
+    time.clock.advance(20);
+    assert.deepEqual(order, ['tick', 'after']);
+  });
+
   it('handles registration and unregistration from inside a pass', () => {
     const time = new LateTime();
     const scheduler = new MediaScheduler({ time });
