@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_END_SILENCE_MS } from '../speech/utterances.js';
 import { checkLlmConfig, llmConfigFromEnv, type LlmServerConfig } from '../ai/llm/resolve.js';
@@ -54,7 +55,8 @@ export interface SipConfig {
   inbandDtmf: boolean;
   /**
    * Run the RTP sockets on a thread of their own, so their system calls use another core and
-   * stay out of the way of signalling (on by default; off keeps everything on one thread).
+   * stay out of the way of signalling (on by default where there are two cores or more; off
+   * keeps everything on one thread).
    */
   rtpThread: boolean;
   /**
@@ -65,6 +67,8 @@ export interface SipConfig {
   /**
    * With `rtpThread`: the RTP thread's nice value (-20 to 19; lower runs first), or null to
    * leave it. Raising priority needs root or CAP_SYS_NICE; without, the thread keeps its own.
+   * Default -20: the thread only moves packets, and on busy cores a lesser priority lets other
+   * threads cut into its sends.
    */
   rtpThreadNice: number | null;
 }
@@ -154,9 +158,10 @@ export const defaultConfig: Config = {
     gateway: null,
     inboundAuth: null,
     inbandDtmf: true,
-    rtpThread: true,
+    // A second thread only pays where there is a second core to run it.
+    rtpThread: availableParallelism() > 1,
     rtpSendDelayMs: 10,
-    rtpThreadNice: null,
+    rtpThreadNice: -20,
   },
   ai: { llm: null, endOfTurnSilenceMs: DEFAULT_END_SILENCE_MS },
   rateLimit: { requestsPerSecond: 200, burst: 400 },

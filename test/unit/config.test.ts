@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError, defaultConfig, loadConfig } from '../../src/config/config.js';
 
@@ -31,8 +32,8 @@ describe('SIP configuration', () => {
     assert.throws(() => loadConfig({}, { sip: { inboundAuth: { realm: 'r', users: null as unknown as Record<string, string> } } }), /inboundAuth/);
   });
 
-  it('runs RTP on its own thread by default; SWITCHBOARD_RTP_THREAD and the file turn it off, and the send delay and priority are checked', () => {
-    assert.equal(loadConfig({}).sip.rtpThread, true);
+  it('runs RTP on its own thread by default where there are two cores; SWITCHBOARD_RTP_THREAD and the file turn it off, and the send delay and priority are checked', () => {
+    assert.equal(loadConfig({}).sip.rtpThread, availableParallelism() > 1);
     assert.equal(loadConfig({ SWITCHBOARD_RTP_THREAD: 'off' }).sip.rtpThread, false);
     assert.equal(loadConfig({ SWITCHBOARD_RTP_THREAD: '1' }).sip.rtpThread, true);
     assert.equal(loadConfig({}, { sip: { rtpThread: false } }).sip.rtpThread, false);
@@ -40,7 +41,7 @@ describe('SIP configuration', () => {
     assert.throws(() => loadConfig({}, { sip: { rtpThread: 'yes' as unknown as boolean } }), /rtpThread/);
     assert.throws(() => loadConfig({}, { sip: { rtpSendDelayMs: 41 } }), /rtpSendDelayMs/);
     assert.throws(() => loadConfig({}, { sip: { rtpSendDelayMs: -1 } }), /rtpSendDelayMs/);
-    assert.equal(loadConfig({}).sip.rtpThreadNice, null);
+    assert.equal(loadConfig({}).sip.rtpThreadNice, -20);
     assert.equal(loadConfig({}, { sip: { rtpThreadNice: -10 } }).sip.rtpThreadNice, -10);
     assert.equal(loadConfig({}, { sip: { rtpThreadNice: null } }).sip.rtpThreadNice, null);
     assert.throws(() => loadConfig({}, { sip: { rtpThreadNice: -21 } }), /rtpThreadNice/);
