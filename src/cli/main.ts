@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setPriority } from 'node:os';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { startServer } from '../server.js';
 
@@ -18,6 +19,15 @@ async function main(): Promise<void> {
   }
   const log = (msg: string, fields?: object) =>
     process.stderr.write(`${new Date().toISOString()} ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
+  // Before any thread starts, so the threads the server starts inherit it. Only the command does
+  // this: the in-process harness runs inside someone else's test process.
+  if (config.mediaThreadNice !== null) {
+    try {
+      setPriority(config.mediaThreadNice);
+    } catch (err) {
+      log(`the media thread runs at its default priority: nice ${config.mediaThreadNice} was refused (${err instanceof Error ? err.message : String(err)}); it needs root or CAP_SYS_NICE, or set mediaThreadNice to null`);
+    }
+  }
   const server = await startServer(config, { log, warmUp: true });
 
   const lines = [

@@ -134,6 +134,18 @@ export interface Config {
   ai: AiConfig;
   /** Requests per API key (token bucket); null for no limit. */
   rateLimit: { requestsPerSecond: number; burst: number } | null;
+  /**
+   * Nice value the `switchboard` command gives its main thread, which runs the media clock as well
+   * as the API and signalling (-20 to 19), or null to leave it. Threads started later inherit it.
+   * Raising priority needs root or CAP_SYS_NICE; without, the server says so and runs on.
+   */
+  mediaThreadNice: number | null;
+}
+
+function checkNice(name: string, nice: number | null): void {
+  if (nice !== null && (!Number.isInteger(nice) || nice < -20 || nice > 19)) {
+    throw new ConfigError(`${name} must be an integer from -20 to 19, or null: ${String(nice)}`);
+  }
 }
 
 /** Two ticks: beyond that the delay costs more than the jitter it hides. */
@@ -165,6 +177,7 @@ export const defaultConfig: Config = {
   },
   ai: { llm: null, endOfTurnSilenceMs: DEFAULT_END_SILENCE_MS },
   rateLimit: { requestsPerSecond: 200, burst: 400 },
+  mediaThreadNice: -10,
   speech: { espeak: true, pocketsphinx: true, transcriptionServer: null, providers: [], cacheBytes: 64 * 1024 * 1024 },
 };
 
@@ -286,6 +299,7 @@ function validateConfig(config: Config): void {
   }
   validateSip(config.sip);
   validateSpeech(config.speech);
+  checkNice('mediaThreadNice', config.mediaThreadNice);
   const rate = config.rateLimit;
   if (rate && (!(rate.requestsPerSecond > 0) || !(rate.burst >= 1))) throw new ConfigError('rateLimit needs requestsPerSecond > 0 and burst >= 1');
   const endOfTurn = config.ai.endOfTurnSilenceMs;
@@ -325,10 +339,7 @@ function validateSip(sip: SipConfig): void {
   if (typeof sip.rtpSendDelayMs !== 'number' || !Number.isFinite(sip.rtpSendDelayMs) || sip.rtpSendDelayMs < 0 || sip.rtpSendDelayMs > MAX_RTP_SEND_DELAY_MS) {
     throw new ConfigError(`sip.rtpSendDelayMs must be a number of milliseconds from 0 to ${MAX_RTP_SEND_DELAY_MS}: ${String(sip.rtpSendDelayMs)}`);
   }
-  const nice = sip.rtpThreadNice;
-  if (nice !== null && (!Number.isInteger(nice) || nice < -20 || nice > 19)) {
-    throw new ConfigError(`sip.rtpThreadNice must be an integer from -20 to 19, or null: ${String(nice)}`);
-  }
+  checkNice('sip.rtpThreadNice', sip.rtpThreadNice);
   const gateway = sip.gateway;
   if (gateway) {
     if (typeof gateway.host !== 'string' || gateway.host === '') throw new ConfigError('sip.gateway.host is required');

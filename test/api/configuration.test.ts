@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -45,6 +45,22 @@ describe('the switchboard command', () => {
     assert.equal(second.printed('TELNYX_API_KEY'), apiKey);
     assert.equal(second.printed('TELNYX_PUBLIC_KEY'), publicKey);
     await second.stop();
+  });
+
+  it('gives its main thread the configured nice value', { skip: process.platform !== 'linux' }, async () => {
+    const port = await freePort();
+    const configFile = join(dir, 'nice.json');
+    // A higher nice (lower priority) is allowed to any user, so this runs without root.
+    writeFileSync(configFile, JSON.stringify({ mediaThreadNice: 6, sip: { rtpThreadNice: null } }));
+    const server = await ChildServer.start({ SWITCHBOARD_HOST: '127.0.0.1', SWITCHBOARD_PORT: String(port), SWITCHBOARD_DATA_DIR: join(dir, 'nice'), SWITCHBOARD_CONFIG: configFile });
+    servers.push(server);
+    const niceOf = (task: string): number => {
+      const stat = readFileSync(`/proc/${server.pid}/task/${task}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    assert.equal(niceOf(String(server.pid)), 6);
+    assert.ok(!server.output.join('').includes('default priority'), 'no refusal reported');
+    await server.stop();
   });
 
   it('takes applications, numbers and API keys from its configuration file, and both SDK lines verify its webhooks', async () => {

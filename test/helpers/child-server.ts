@@ -46,6 +46,10 @@ export class ChildServer {
     return new ChildServer(child, output);
   }
 
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
   /** The value printed for a `NAME=value` line at start. */
   printed(name: string): string | undefined {
     return output(this.output).match(new RegExp(`${name}=(\\S+)`))?.[1];

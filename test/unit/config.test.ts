@@ -67,6 +67,15 @@ describe('speech configuration', () => {
   });
 });
 
+describe('media thread priority', () => {
+  it('defaults to nice -10 for the command, takes null, and refuses values outside -20..19', () => {
+    assert.equal(loadConfig({}).mediaThreadNice, -10);
+    assert.equal(loadConfig({}, { mediaThreadNice: null }).mediaThreadNice, null);
+    assert.throws(() => loadConfig({}, { mediaThreadNice: 20 }), /mediaThreadNice/);
+    assert.throws(() => loadConfig({}, { mediaThreadNice: -1.5 }), /mediaThreadNice/);
+  });
+});
+
 describe('rate limit configuration', () => {
   it('is on by default, and SWITCHBOARD_RATE_LIMIT sets or disables it', () => {
     assert.deepEqual(loadConfig({}).rateLimit, { requestsPerSecond: 200, burst: 400 });
