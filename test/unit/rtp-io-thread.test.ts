@@ -159,6 +159,30 @@ describe('RTP sockets on the I/O thread', () => {
     stranger.socket.close();
   });
 
+  it('when the thread dies, its sockets report it and free their ports, and the next socket starts a new thread', async () => {
+    const ports = new PortAllocator({ min: 47630, max: 47650 });
+    const thread = new RtpIoThread({ bindAddress: '127.0.0.1', ports });
+    threads.push(thread);
+    const errors: Error[] = [];
+    const first = await thread.open((error) => errors.push(error));
+    assert.equal(ports.available, ports.capacity - 1);
+    // White-box: nothing public kills the thread, as nothing should.
+    await (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    for (let waited = 0; errors.length === 0 && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.match(errors[0]?.message ?? '', /RTP I\/O thread exited/);
+    assert.equal(ports.available, ports.capacity);
+    first.close();
+
+    const far = await peer();
+    const second = await thread.open();
+    const inbound = received(second);
+    far.socket.send('still here', second.localPort, '127.0.0.1');
+    await inbound.next(1);
+    assert.equal(inbound.packets[0]?.text, 'still here');
+    second.close();
+    far.socket.close();
+  });
+
   it('reports a port it cannot bind and moves on to the next free one', async () => {
     const taken = createSocket('udp4');
     await new Promise<void>((resolve) => taken.bind(47590, '127.0.0.1', resolve));
