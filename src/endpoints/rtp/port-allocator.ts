@@ -53,4 +53,25 @@ export class PortAllocator {
     this.queue[(this.head + this.count) % this.queue.length] = port;
     this.count++;
   }
+
+  /**
+   * Takes ports in turn and hands each to `bind` until one binds, giving back the ones another
+   * process holds; at most `maxAttempts` tries, and never more than the range holds.
+   */
+  async bindFree<T>(bind: (port: number) => Promise<T>, maxAttempts = 16): Promise<T> {
+    const attempts = Math.max(1, Math.min(maxAttempts, this.capacity));
+    let lastError: unknown = null;
+    for (let i = 0; i < attempts; i++) {
+      const port = this.allocate();
+      if (port === null) break;
+      try {
+        return await bind(port);
+      } catch (error) {
+        this.release(port);
+        lastError = error;
+      }
+    }
+    const reason = lastError === null ? '' : `: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+    throw new Error(`no free RTP port in ${this.min}-${this.max}${reason}`);
+  }
 }

@@ -76,24 +76,16 @@ export class RtpIoThread implements RtpSockets {
     this.removeHook = options.scheduler?.addPassHooks({ beforeTicks: this.passStarts, afterSends: this.passSent }) ?? null;
   }
 
-  async open(onError?: (error: Error) => void): Promise<RtpTransport> {
+  open(onError?: (error: Error) => void): Promise<RtpTransport> {
     const { ports, bindAddress } = this.options;
-    const attempts = Math.max(1, Math.min(this.options.maxBindAttempts ?? 16, ports.capacity));
-    let lastError: string | null = null;
-    for (let i = 0; i < attempts; i++) {
-      const port = ports.allocate();
-      if (port === null) break;
+    return ports.bindFree(async (port) => {
       const id = this.nextId++;
       const error = await this.bind(id, port);
-      if (error === null) {
-        const transport = new ThreadedTransport(this, id, bindAddress, port, onError);
-        this.transports.set(id, transport);
-        return transport;
-      }
-      ports.release(port);
-      lastError = error;
-    }
-    throw new Error(`no free RTP port in ${ports.min}-${ports.max}${lastError ? `: ${lastError}` : ''}`);
+      if (error !== null) throw new Error(error);
+      const transport = new ThreadedTransport(this, id, bindAddress, port, onError);
+      this.transports.set(id, transport);
+      return transport;
+    }, this.options.maxBindAttempts);
   }
 
   async close(): Promise<void> {

@@ -91,21 +91,9 @@ export class UdpTransport implements RtpTransport {
   }
 
   /** Binds a socket on the next free even port, skipping ports other processes hold. */
-  static async open(options: UdpTransportOptions): Promise<UdpTransport> {
-    const attempts = Math.max(1, Math.min(options.maxBindAttempts ?? 16, options.ports.capacity));
-    let lastError: Error | null = null;
-    for (let i = 0; i < attempts; i++) {
-      const port = options.ports.allocate();
-      if (port === null) break;
-      try {
-        const socket = await bind(options.bindAddress, port);
-        return new UdpTransport(socket, options.bindAddress, port, options.ports, options.onError);
-      } catch (error) {
-        options.ports.release(port);
-        lastError = error instanceof Error ? error : new Error(String(error));
-      }
-    }
-    throw new Error(`no free RTP port in ${options.ports.min}-${options.ports.max}${lastError ? `: ${lastError.message}` : ''}`);
+  static open(options: UdpTransportOptions): Promise<UdpTransport> {
+    const { bindAddress, ports, onError } = options;
+    return ports.bindFree(async (port) => new UdpTransport(await bind(bindAddress, port), bindAddress, port, ports, onError), options.maxBindAttempts);
   }
 
   /** Binds exactly `port`; whoever chose the port also frees it. */
