@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DtmfDetector } from '../../src/media/dsp/dtmf-detector.js';
 import type { DtmfDigitEndEvent, DtmfDigitEvent, DtmfDetectorOptions } from '../../src/media/dsp/dtmf-detector.js';
 import { GoertzelBank } from '../../src/media/dsp/goertzel.js';
+import { goertzelPairKernel } from '../../src/media/dsp/goertzel-kernel.js';
 import { DTMF_DIGITS, addDtmf, addSine, dbm0ToAmplitude, dtmfFrequencies, toPcm16 } from '../../src/media/dsp/tone-generator.js';
 import type { DtmfDigit, DtmfToneOptions } from '../../src/media/dsp/tone-generator.js';
 
@@ -142,6 +143,53 @@ describe('GoertzelBank', () => {
       }
       assert.ok(Math.abs((re[k] as number) - dr) < 1e-6 && Math.abs((im[k] as number) - di) < 1e-6, `bin ${f} Hz`);
     }
+  });
+});
+
+describe('GoertzelPairKernel', () => {
+  const freqs = [697, 770, 852, 941, 1209, 1336, 1477, 1633];
+  const kernel = goertzelPairKernel(freqs, 8000, 80);
+
+  it('runs here (WebAssembly SIMD on a little-endian host)', () => {
+    assert.ok(kernel !== null, 'kernel built');
+  });
+
+  it('gives the bank\'s filter states bit for bit, and exact energies, for each of two blocks', () => {
+    assert.ok(kernel !== null, 'kernel built');
+    const random = rng(7);
+    const bank = new GoertzelBank(freqs, 8000, 80);
+    const re = new Float64Array(8);
+    const im = new Float64Array(8);
+    const kernelRe = new Float64Array(8);
+    const kernelIm = new Float64Array(8);
+    for (let trial = 0; trial < 50; trial++) {
+      const frame = new Int16Array(160);
+      // Random full-scale samples, then a tone pair, then runs of the extremes.
+      for (let i = 0; i < 160; i++) {
+        frame[i] = trial % 3 === 0
+          ? Math.floor(random() * 65536) - 32768
+          : trial % 3 === 1
+            ? Math.round(12000 * Math.sin(i * 0.55 + trial) + 9000 * Math.sin(i * 1.05))
+            : (random() < 0.5 ? -32768 : 32767);
+      }
+      kernel.input.set(frame);
+      kernel.filter();
+      kernel.measureEnergy();
+      for (let h = 0; h < 2; h++) {
+        bank.update(frame, h * 80, h * 80 + 80);
+        let energy = 0;
+        for (let i = h * 80; i < h * 80 + 80; i++) energy += (frame[i] as number) ** 2;
+        assert.equal(kernel.energy[h], energy, `energy, trial ${trial} block ${h}`);
+        bank.output(kernel.s1, kernel.s2, h * 8, kernelRe, kernelIm);
+        bank.finish(re, im);
+        assert.deepEqual([...kernelRe, ...kernelIm], [...re, ...im], `bins, trial ${trial} block ${h}`);
+      }
+    }
+  });
+
+  it('refuses shapes it cannot run', () => {
+    assert.throws(() => goertzelPairKernel(freqs.slice(0, 7), 8000, 80), RangeError);
+    assert.throws(() => goertzelPairKernel(freqs, 8000, 81), RangeError);
   });
 });
 
@@ -286,6 +334,36 @@ describe('DtmfDetector: quiet half-blocks', () => {
       assert.equal(event.detectedAtSample, analysing.digits[i]?.detectedAtSample);
       assert.ok(Math.abs((skipping.ends[i]?.endSample ?? 0) - (analysing.ends[i]?.endSample ?? 1e9)) <= 4, `end of ${event.digit}`);
     }
+  });
+});
+
+describe('DtmfDetector: frame shapes', () => {
+  it('measures every window the same whether a frame goes through the SIMD kernel or the JavaScript bank', () => {
+    // 160-sample frames on the half-block grid take the kernel; 80-sample frames cannot.
+    const random = rng(11);
+    const signal = new Float64Array(6 * 8000);
+    addWhiteNoise(signal, dbm0ToAmplitude(-35) / Math.SQRT2, random);
+    for (let k = 0; k < 8; k++) {
+      addDtmf(signal, 2000 + k * 5000 + k * 13, (30 + 10 * k) * MS, DTMF_DIGITS[k] as DtmfDigit, { levelDbm0: -8 - 3 * k, twistDb: k - 4, ...phases(random) });
+    }
+    // A stretch of speech-like harmonics, so windows also fail at later tests.
+    for (let i = 42_000; i < 47_000; i++) signal[i] = (signal[i] as number) + 6000 * Math.sin(i * 0.13) + 3000 * Math.sin(i * 0.39 + 1);
+    const pcm = toPcm16(signal);
+    const windows = (frameSize: number): unknown[] => {
+      const seen: unknown[] = [];
+      detect(pcm, frameSize, { onAnalysis: (a) => seen.push({ ...a }) });
+      return seen;
+    };
+    const viaKernel = windows(160);
+    assert.equal(viaKernel.length, pcm.length / 80 - 1);
+    assert.deepEqual(viaKernel, windows(80));
+    // And with quiet halves skipped (no onAnalysis), the same digits at the same samples.
+    const quietLine = new Float64Array(signal.length);
+    for (let k = 0; k < 8; k++) addDtmf(quietLine, 2000 + k * 5000 + k * 29, 60 * MS, DTMF_DIGITS[k + 8] as DtmfDigit, { levelDbm0: -12 - 2 * k });
+    const quietPcm = toPcm16(quietLine);
+    const a = detect(quietPcm, 160);
+    assert.equal(digitsOf(a), DTMF_DIGITS.slice(8, 16).join(''));
+    assert.deepEqual(a, detect(quietPcm, 80));
   });
 });
 

@@ -102,10 +102,19 @@ export class GoertzelBank {
    * clears the filters for the next block.
    */
   finish(re: Float64Array, im: Float64Array, offset = 0): void {
-    const { s1, s2, cosW, sinW, rotRe, rotIm } = this;
+    this.output(this.s1, this.s2, 0, re, im, offset);
+    this.reset();
+  }
+
+  /**
+   * `finish` for filter states computed elsewhere (GoertzelPairKernel): filter k's s1 and s2
+   * at s1/s2[from + k].
+   */
+  output(s1: Float64Array, s2: Float64Array, from: number, re: Float64Array, im: Float64Array, offset = 0): void {
+    const { cosW, sinW, rotRe, rotIm } = this;
     for (let k = 0; k < this.size; k++) {
-      const a = s1[k] as number;
-      const b = s2[k] as number;
+      const a = s1[from + k] as number;
+      const b = s2[from + k] as number;
       // y = s[N-1] − e^{-jω}·s[N-2] is the DFT referenced to the last sample.
       const yRe = a - (cosW[k] as number) * b;
       const yIm = (sinW[k] as number) * b;
@@ -113,8 +122,6 @@ export class GoertzelBank {
       const ri = rotIm[k] as number;
       re[offset + k] = yRe * rr - yIm * ri;
       im[offset + k] = yRe * ri + yIm * rr;
-      s1[k] = 0;
-      s2[k] = 0;
     }
   }
 
