@@ -36,14 +36,14 @@ export type RtpIoRequest =
   | { op: 'open'; id: number; address: string; port: number }
   | { op: 'peer'; id: number; peer: { address: string; port: number } | null }
   | { op: 'close'; id: number }
-  /** An inbound batch's buffer, read and handed back. */
-  | { op: 'recycle'; buffer: ArrayBuffer };
+  /** Inbound batches' buffers, read and handed back. */
+  | { op: 'recycle'; buffers: ArrayBuffer[] };
 
 /** What the I/O thread reports. */
 export type RtpIoReply =
   | { op: 'opened'; id: number; error: string | null }
-  /** An outbound batch's buffer, sent and handed back. */
-  | { op: 'sent'; buffer: ArrayBuffer }
+  /** Outbound batches' buffers, sent and handed back. */
+  | { op: 'sent'; buffers: ArrayBuffer[] }
   | { op: 'error'; id: number; message: string; code: string | null }
   /** Something the operator should hear about, such as a priority the system refused. */
   | { op: 'warning'; message: string };

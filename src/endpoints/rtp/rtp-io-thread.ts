@@ -36,6 +36,8 @@ export interface RtpIoThreadOptions {
  * leave while the rest are still being made; a slice costs one message.
  */
 const SEND_SLICE = 64;
+/** Read inbound buffers go back at the start of each pass, or once this many wait. */
+const RECYCLE_BATCH = 32;
 const DEFAULT_SEND_DELAY_MS = 10;
 
 interface PendingOpen {
@@ -64,6 +66,7 @@ export class RtpIoThread implements RtpSockets {
   private readonly inboundBook = new AddressBook();
   // Datagrams are handed to sessions from here: their bytes are only valid during the call.
   private readonly scratch = new Uint8Array(MAX_DATAGRAM);
+  private readonly readInbound: ArrayBuffer[] = [];
   private flushQueued = false;
   private readonly sendDelay: number;
   /** When the packets of the pass now running leave (see PacketBatch.sendAt); 0 outside a pass. */
@@ -129,6 +132,7 @@ export class RtpIoThread implements RtpSockets {
 
   private readonly passStarts = (lateByMs: number): void => {
     this.takeReceived();
+    this.recycleInbound();
     this.passSendAt = sharedNow() - lateByMs + this.sendDelay;
   };
 
@@ -190,7 +194,7 @@ export class RtpIoThread implements RtpSockets {
   private receive(reply: RtpIoReply): void {
     switch (reply.op) {
       case 'sent':
-        this.outboundPool.push(reply.buffer);
+        this.outboundPool.push(...reply.buffers);
         break;
       case 'opened': {
         const pending = this.opening.get(reply.id);
@@ -234,7 +238,13 @@ export class RtpIoThread implements RtpSockets {
       scratch.set(bytes.subarray(offset, offset + length));
       onPacket(scratch, length, address, port);
     });
-    this.worker?.postMessage({ op: 'recycle', buffer: batch.buffer } satisfies RtpIoRequest, [batch.buffer]);
+    if (this.readInbound.push(batch.buffer) >= RECYCLE_BATCH) this.recycleInbound();
+  }
+
+  private recycleInbound(): void {
+    if (this.readInbound.length === 0) return;
+    const buffers = this.readInbound.splice(0);
+    this.worker?.postMessage({ op: 'recycle', buffers } satisfies RtpIoRequest, buffers);
   }
 
   /** The worker is gone: its sockets with it. */

@@ -24,6 +24,8 @@ const sendBook = new AddressBook();
 const inboundPool: ArrayBuffer[] = [];
 const inbound = new PacketBatchWriter(inboundPool);
 let flushQueued = false;
+/** Buffers of batches sent in this turn of the loop, handed back together. */
+const sentBuffers: ArrayBuffer[] = [];
 // Send batches come on a channel of their own, counted in shared memory, so that a long run of
 // arriving datagrams can notice one waiting and send it first (see `received`).
 let sendPort: MessagePort | null = null;
@@ -135,7 +137,12 @@ function send(batch: PacketBatch): void {
   readPacketBatch(batch, sendBook, (id, address, toPort, bytes, offset, length) => {
     sockets.get(id)?.send(bytes.subarray(offset, offset + length), length, toPort, address);
   });
-  reply({ op: 'sent', buffer: batch.buffer }, [batch.buffer]);
+  if (sentBuffers.push(batch.buffer) === 1) setImmediate(returnSent);
+}
+
+function returnSent(): void {
+  const buffers = sentBuffers.splice(0);
+  reply({ op: 'sent', buffers }, buffers);
 }
 
 /**
@@ -165,7 +172,7 @@ port.on('message', (request: RtpIoRequest) => {
       receivedPort = request.inbound;
       break;
     case 'recycle':
-      inboundPool.push(request.buffer);
+      inboundPool.push(...request.buffers);
       break;
     case 'open':
       void open(request.id, request.address, request.port);
