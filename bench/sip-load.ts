@@ -91,7 +91,11 @@ killChildrenOnExit(log);
 interface StatsData {
   live_calls: number;
   media: { sessions: number; ticks: number; skipped_ticks: number; lateness_mean_ms: number; lateness_p50_ms: number; lateness_p99_ms: number; lateness_max_ms: number; pass_mean_ms: number; pass_max_ms: number };
-  rtp: { legs: number; ended_legs: number; packets_sent: number; packets_received: number; packets_lost: number; late: number; concealed_frames: number; dropped_frames: number; slipped_frames: number; skipped_quiet_frames: number; jitter_max_ms: number } | null;
+  rtp: {
+    legs: number; ended_legs: number; packets_sent: number; packets_received: number; packets_lost: number; late: number; concealed_frames: number;
+    dropped_frames: number; slipped_frames: number; skipped_quiet_frames: number; jitter_max_ms: number;
+    send_timing: { batches: number; overdue_batches: number; lateness_mean_ms: number; lateness_p99_ms: number; lateness_max_ms: number } | null;
+  } | null;
   process: { rss_bytes: number; cpu_user_us: number; cpu_system_us: number };
 }
 
@@ -543,6 +547,15 @@ interface StepResult {
   rtp_dropped_frames: number | null;
   rtp_slipped_frames: number | null;
   rtp_skipped_quiet_frames: number | null;
+  /**
+   * With the RTP I/O thread: how late each tick's batch left against its send time (window mean;
+   * p99 and max from the server's start, ramp included), and the batches of the window that
+   * reached the thread after their send time (media passes later than the send delay).
+   */
+  rtp_thread_window_send_lateness_mean_ms: number | null;
+  rtp_thread_send_lateness_p99_ms: number | null;
+  rtp_thread_send_lateness_max_ms: number | null;
+  rtp_thread_window_overdue_batches: number | null;
   probe_loss_pct: number | null;
   probe_calls: number;
   probe_failed: number;
@@ -698,6 +711,7 @@ async function runStep(calls: number, attempt: number, scratch: string, app: App
       rtp_dropped_frames: rtp?.dropped_frames ?? null,
       rtp_slipped_frames: rtp?.slipped_frames ?? null,
       rtp_skipped_quiet_frames: rtp?.skipped_quiet_frames ?? null,
+      ...sendTimingFields(before.rtp?.send_timing ?? null, during.rtp?.send_timing ?? null),
       probe_loss_pct: probeLossPct,
       probe_calls: probes.length,
       probe_failed: probeFailed,
@@ -835,6 +849,20 @@ function traceCounters(server: ServerProcess, calls: number): () => void {
 function windowMean(a: StatsData['media'], b: StatsData['media'], key: 'lateness_mean_ms' | 'pass_mean_ms'): number | null {
   const ticks = b.ticks - a.ticks;
   return ticks > 0 ? (b[key] * b.ticks - a[key] * a.ticks) / ticks : null;
+}
+
+function sendTimingFields(
+  a: NonNullable<StatsData['rtp']>['send_timing'],
+  b: NonNullable<StatsData['rtp']>['send_timing'],
+): Pick<StepResult, 'rtp_thread_window_send_lateness_mean_ms' | 'rtp_thread_send_lateness_p99_ms' | 'rtp_thread_send_lateness_max_ms' | 'rtp_thread_window_overdue_batches'> {
+  const batches = a && b ? b.batches - a.batches : 0;
+  return {
+    rtp_thread_window_send_lateness_mean_ms: a && b && batches > 0
+      ? round((b.lateness_mean_ms * b.batches - a.lateness_mean_ms * a.batches) / batches, 3) : null,
+    rtp_thread_send_lateness_p99_ms: b ? round(b.lateness_p99_ms, 2) : null,
+    rtp_thread_send_lateness_max_ms: b ? round(b.lateness_max_ms, 2) : null,
+    rtp_thread_window_overdue_batches: a && b ? b.overdue_batches - a.overdue_batches : null,
+  };
 }
 
 function otherCpu(machine: number | null, ours: (number | null)[]): number | null {

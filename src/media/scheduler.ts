@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Timer } from '../util/clock.js';
 import { FRAME_MS } from './frame.js';
+import { LatenessHistogram } from './lateness-histogram.js';
 
 /** Anything that does 20 ms of media work per tick: an RTP session, a mixer, a player. */
 export interface MediaSession {
@@ -92,10 +93,6 @@ export interface MediaSchedulerStats {
   passMaxMs: number;
 }
 
-// Lateness histogram: 0.1 ms buckets up to 100 ms, the last bucket holds everything beyond.
-const HIST_BUCKET_MS = 0.1;
-const HIST_BUCKETS = 1001;
-
 /**
  * One timer for every media session in the process. Ticks are due on a fixed grid
  * (start + k × 20 ms) measured on a monotonic clock, so timer lateness never accumulates into
@@ -124,9 +121,7 @@ export class MediaScheduler {
   private skippedTicks = 0;
   private catchUps = 0;
   private errors = 0;
-  private latenessSum = 0;
-  private latenessMax = 0;
-  private readonly latenessHist = new Uint32Array(HIST_BUCKETS);
+  private readonly lateness = new LatenessHistogram();
   private passSum = 0;
   private passMax = 0;
 
@@ -184,16 +179,17 @@ export class MediaScheduler {
 
   stats(): MediaSchedulerStats {
     const n = this.ticks;
+    const lateness = this.lateness.summary();
     return {
       sessions: this.entries.length,
       ticks: n,
       skippedTicks: this.skippedTicks,
       catchUps: this.catchUps,
       errors: this.errors,
-      latenessMeanMs: n > 0 ? this.latenessSum / n : 0,
-      latenessP50Ms: this.percentile(0.5),
-      latenessP99Ms: this.percentile(0.99),
-      latenessMaxMs: this.latenessMax,
+      latenessMeanMs: lateness.meanMs,
+      latenessP50Ms: lateness.p50Ms,
+      latenessP99Ms: lateness.p99Ms,
+      latenessMaxMs: lateness.maxMs,
       passMeanMs: n > 0 ? this.passSum / n : 0,
       passMaxMs: this.passMax,
     };
@@ -238,7 +234,7 @@ export class MediaScheduler {
       // The rest of a long backlog is due at once: onTimer sets a zero delay for it.
       const run = Math.min(due, this.maxCatchUp);
       for (let i = 0; i < run; i++) {
-        this.recordLateness(now - this.nextDue);
+        this.lateness.record(now - this.nextDue);
         this.runPass();
         this.nextDue += this.interval;
       }
@@ -295,24 +291,5 @@ export class MediaScheduler {
     if (last === undefined || index >= this.entries.length) return;
     this.entries[index] = last;
     last.index = index;
-  }
-
-  private recordLateness(ms: number): void {
-    const late = Math.max(0, ms);
-    this.latenessSum += late;
-    if (late > this.latenessMax) this.latenessMax = late;
-    const bucket = Math.min(HIST_BUCKETS - 1, Math.floor(late / HIST_BUCKET_MS));
-    this.latenessHist[bucket] = (this.latenessHist[bucket] as number) + 1;
-  }
-
-  private percentile(q: number): number {
-    const target = Math.ceil(this.ticks * q);
-    if (target === 0) return 0;
-    let seen = 0;
-    for (let i = 0; i < HIST_BUCKETS; i++) {
-      seen += this.latenessHist[i] as number;
-      if (seen >= target) return (i + 1) * HIST_BUCKET_MS;
-    }
-    return this.latenessMax;
   }
 }

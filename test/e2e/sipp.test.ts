@@ -4,6 +4,7 @@ import type Telnyx from 'telnyx';
 import type { TestSwitchboard } from '../../src/testing/harness.js';
 import type { WebhookReceiver } from '../../src/testing/webhook-receiver.js';
 import type { VerifiedEvent } from '../helpers/sdk.js';
+import { defaultConfig } from '../../src/config/config.js';
 import { APP_NUMBER, startAppSide, type AppSide } from '../fixtures/sip-app.js';
 import { freePort, Sipp, sippInstalled } from '../fixtures/sipp.js';
 
@@ -151,6 +152,33 @@ describe('SIPp calls', { skip: sippInstalled ? false : 'sipp (Debian sip-tester)
       await finished(sipp);
     } finally {
       sipp.kill();
+    }
+  });
+
+  it('the stats route counts the calls\' RTP and, with the RTP I/O thread, how late its packets left', async () => {
+    // Runs after calls with RTP both ways (the RFC 2833 pcap above): their legs have ended.
+    const res = await fetch(`${sb.server.url}/switchboard/v1/stats`, { headers: { authorization: `Bearer ${sb.apiKey}` } });
+    assert.equal(res.status, 200);
+    const { data } = (await res.json()) as {
+      data: {
+        rtp: {
+          ended_legs: number; packets_sent: number; packets_received: number;
+          send_timing: { batches: number; overdue_batches: number; lateness_p50_ms: number; lateness_p99_ms: number; lateness_max_ms: number } | null;
+        } | null;
+      };
+    };
+    const rtp = data.rtp;
+    assert.ok(rtp !== null, 'SIP is on');
+    assert.ok(rtp.ended_legs >= 1 && rtp.packets_sent > 0 && rtp.packets_received > 0, JSON.stringify(rtp));
+    const timing = rtp.send_timing;
+    // The harness starts from the built-in defaults: the I/O thread wherever there are two cores.
+    if (defaultConfig.sip.rtpThread) {
+      assert.ok(timing !== null, 'the I/O thread reports its send timing');
+      // Every tick of a call's media pass hands over at least one timed batch.
+      assert.ok(timing.batches >= 50 && timing.overdue_batches <= timing.batches, JSON.stringify(timing));
+      assert.ok(timing.lateness_p50_ms <= timing.lateness_p99_ms && timing.lateness_p99_ms <= timing.lateness_max_ms + 0.1, JSON.stringify(timing));
+    } else {
+      assert.equal(timing, null);
     }
   });
 

@@ -68,6 +68,14 @@ function manualTime(): MediaTimeSource & { tick(): void } {
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
+/** The thread records a batch just after its last packet leaves: wait (boundedly) for `count`. */
+async function sendTimingOf(thread: RtpIoThread, count: number): Promise<ReturnType<RtpIoThread['sendTiming']>> {
+  for (let waited = 0; waited < 2000 && thread.sendTiming().lateness.count < count; waited += 5) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return thread.sendTiming();
+}
+
 describe('RTP sockets on the I/O thread', () => {
   const threads: RtpIoThread[] = [];
   after(async () => {
@@ -127,7 +135,37 @@ describe('RTP sockets on the I/O thread', () => {
     assert.deepEqual(far.heard.map((h) => h.text), ['tick 1', 'after the pass']);
     // Held on the I/O thread's timer: it cannot have left before its time (a loaded machine only delays it).
     assert.ok((far.heard[0]?.at as number) >= passStarted + 40 - 0.5, `left ${((far.heard[0]?.at as number) - passStarted).toFixed(2)} ms after the pass began`);
+    // The pass's batch is timed and was waiting in time; the one sent outside a pass has no time.
+    const timing = await sendTimingOf(thread, 1);
+    assert.equal(timing.lateness.count, 1);
+    assert.equal(timing.overdueBatches, 0);
+    assert.ok(timing.lateness.maxMs >= 0 && timing.lateness.maxMs === timing.lateness.meanMs, 'one lateness recorded');
 
+    scheduler.unregister(registration);
+    transport.close();
+    far.socket.close();
+  });
+
+  it('counts a pass’s batch that reaches the thread after its send time as overdue, and sends it at once', async () => {
+    const time = manualTime();
+    const scheduler = new MediaScheduler({ time });
+    // No delay: every pass's batch is already due when it gets to the thread.
+    const thread = new RtpIoThread({ bindAddress: '127.0.0.1', ports: new PortAllocator({ min: 47555, max: 47565 }), scheduler, sendDelayMs: 0 });
+    threads.push(thread);
+    const far = await peer();
+    const transport = await thread.open();
+    const registration = scheduler.register({
+      tick: () => {
+        const packet = text('now');
+        transport.send(packet, packet.length, far.port, '127.0.0.1');
+      },
+    });
+    time.tick();
+    time.tick();
+    await far.next(2);
+    const timing = await sendTimingOf(thread, 2);
+    assert.equal(timing.overdueBatches, 2);
+    assert.equal(timing.lateness.count, 2);
     scheduler.unregister(registration);
     transport.close();
     far.socket.close();

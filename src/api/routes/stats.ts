@@ -40,6 +40,19 @@ export interface StatsView {
     foreign_source: number;
     outbound_overflow: number;
     jitter_max_ms: number;
+    /**
+     * With the RTP I/O thread: how long after its send time (due time plus the send delay) the
+     * last packet of each tick's batch left, and how many batches came too late to wait. Null
+     * when the sockets are on the main thread, whose lateness is `media.lateness_*`.
+     */
+    send_timing: {
+      batches: number;
+      overdue_batches: number;
+      lateness_mean_ms: number;
+      lateness_p50_ms: number;
+      lateness_p99_ms: number;
+      lateness_max_ms: number;
+    } | null;
   } | null;
   process: {
     /** process.cpuUsage() since the start, in microseconds. */
@@ -115,6 +128,14 @@ function statsView({ engine, scheduler, sip }: StatsDeps): StatsView {
       foreign_source: r.foreignSource,
       outbound_overflow: r.outboundOverflow,
       jitter_max_ms: r.jitterMaxMs,
+      send_timing: r.sendTiming && {
+        batches: r.sendTiming.lateness.count,
+        overdue_batches: r.sendTiming.overdueBatches,
+        lateness_mean_ms: r.sendTiming.lateness.meanMs,
+        lateness_p50_ms: r.sendTiming.lateness.p50Ms,
+        lateness_p99_ms: r.sendTiming.lateness.p99Ms,
+        lateness_max_ms: r.sendTiming.lateness.maxMs,
+      },
     },
     process: {
       cpu_user_us: cpu.user,

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
+import { LatenessHistogram, type LatenessSummary } from '../../media/lateness-histogram.js';
 
 /**
  * Datagrams in bulk between the media thread and the RTP I/O thread: many packets per message,
@@ -29,10 +30,10 @@ export interface PacketBatch {
 /**
  * What the media thread asks of the I/O thread. Datagrams travel over channels of their own:
  * batches to send over `outbound`, counted in `posted` (an Int32 in shared memory) as they are
- * posted; batches received over `inbound`.
+ * posted; batches received over `inbound`. The thread keeps its SendTiming in `timing`.
  */
 export type RtpIoRequest =
-  | { op: 'channels'; outbound: MessagePort; posted: SharedArrayBuffer; inbound: MessagePort }
+  | { op: 'channels'; outbound: MessagePort; posted: SharedArrayBuffer; inbound: MessagePort; timing: SharedArrayBuffer }
   | { op: 'open'; id: number; address: string; port: number }
   | { op: 'peer'; id: number; peer: { address: string; port: number } | null }
   | { op: 'close'; id: number }
@@ -47,6 +48,46 @@ export type RtpIoReply =
   | { op: 'error'; id: number; message: string; code: string | null }
   /** Something the operator should hear about, such as a priority the system refused. */
   | { op: 'warning'; message: string };
+
+export interface SendTimingSummary {
+  /**
+   * How long after its send time the last packet of each timed batch left: the lateness on the
+   * wire against the 20 ms grid (plus the configured delay), whichever thread caused it.
+   */
+  lateness: LatenessSummary;
+  /** Timed batches that reached the I/O thread after their send time, and left at once. */
+  overdueBatches: number;
+}
+
+/**
+ * How well the I/O thread keeps to its batches' send times, in memory the I/O thread writes and
+ * the media thread reads. It outlives a restarted thread, so the counts cover the process.
+ */
+export class SendTiming {
+  static readonly BYTES = LatenessHistogram.BYTES + 8;
+  readonly memory: SharedArrayBuffer;
+  private readonly lateness: LatenessHistogram;
+  private readonly overdue: Float64Array;
+
+  constructor(memory = new SharedArrayBuffer(SendTiming.BYTES)) {
+    this.memory = memory;
+    this.lateness = new LatenessHistogram(memory);
+    this.overdue = new Float64Array(memory, LatenessHistogram.BYTES, 1);
+  }
+
+  /** A timed batch has gone, its last packet `latenessMs` after its send time. */
+  sent(latenessMs: number): void {
+    this.lateness.record(latenessMs);
+  }
+
+  arrivedOverdue(): void {
+    this.overdue[0] = (this.overdue[0] as number) + 1;
+  }
+
+  summary(): SendTimingSummary {
+    return { lateness: this.lateness.summary(), overdueBatches: this.overdue[0] as number };
+  }
+}
 
 /** Milliseconds on a monotonic clock that every thread of the process reads alike. */
 export function sharedNow(): number {

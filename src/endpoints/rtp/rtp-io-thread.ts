@@ -2,7 +2,10 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } f
 import type { MediaScheduler } from '../../media/scheduler.js';
 import { startModuleWorker } from '../../util/module-worker.js';
 import type { PortAllocator } from './port-allocator.js';
-import { AddressBook, MAX_DATAGRAM, PacketBatchWriter, readPacketBatch, sharedNow, type PacketBatch, type RtpIoReply, type RtpIoRequest } from './rtp-io-batch.js';
+import {
+  AddressBook, MAX_DATAGRAM, PacketBatchWriter, SendTiming, readPacketBatch, sharedNow,
+  type PacketBatch, type RtpIoReply, type RtpIoRequest, type SendTimingSummary,
+} from './rtp-io-batch.js';
 import type { RtpSockets } from './rtp-sockets.js';
 import type { RtpTransport } from './udp-transport.js';
 
@@ -58,6 +61,7 @@ export class RtpIoThread implements RtpSockets {
   private sendPort: MessagePort | null = null;
   private receivedPort: MessagePort | null = null;
   private readonly sendsPosted = new Int32Array(new SharedArrayBuffer(4));
+  private readonly timing = new SendTiming();
   private readonly transports = new Map<number, ThreadedTransport>();
   private readonly opening = new Map<number, PendingOpen>();
   private nextId = 1;
@@ -100,6 +104,11 @@ export class RtpIoThread implements RtpSockets {
     this.worker = null;
     this.closePorts();
     if (worker) await worker.terminate();
+  }
+
+  /** How the thread has kept to its send times since this object was made. */
+  sendTiming(): SendTimingSummary {
+    return this.timing.summary();
   }
 
   /** @internal ThreadedTransport's send. */
@@ -184,7 +193,10 @@ export class RtpIoThread implements RtpSockets {
     inbound.port1.unref();
     Atomics.store(this.sendsPosted, 0, 0);
     worker.postMessage(
-      { op: 'channels', outbound: outbound.port2, posted: this.sendsPosted.buffer as SharedArrayBuffer, inbound: inbound.port2 } satisfies RtpIoRequest,
+      {
+        op: 'channels', outbound: outbound.port2, posted: this.sendsPosted.buffer as SharedArrayBuffer, inbound: inbound.port2,
+        timing: this.timing.memory,
+      } satisfies RtpIoRequest,
       [outbound.port2, inbound.port2],
     );
     this.worker = worker;

@@ -11,7 +11,9 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { AddressBook, PacketBatchWriter, readPacketBatch, sharedNow, type PacketBatch, type RtpIoReply, type RtpIoRequest } from './rtp-io-batch.js';
+import {
+  AddressBook, PacketBatchWriter, SendTiming, readPacketBatch, sharedNow, type PacketBatch, type RtpIoReply, type RtpIoRequest,
+} from './rtp-io-batch.js';
 import { UdpTransport } from './udp-transport.js';
 
 if (parentPort === null) throw new Error('rtp-io-worker runs as a worker thread');
@@ -32,6 +34,7 @@ let sendPort: MessagePort | null = null;
 let receivedPort: MessagePort | null = null;
 let sendsPosted: Int32Array | null = null;
 let sendsDone = 0;
+let timing: SendTiming | null = null;
 /** Batches waiting for their send time, in the order they came, which is the order of their times. */
 const held: PacketBatch[] = [];
 let heldTimer: NodeJS.Timeout | null = null;
@@ -98,9 +101,13 @@ async function open(id: number, address: string, localPort: number): Promise<voi
 /** A batch from the media thread: sent now, or held until its time. */
 function take(batch: PacketBatch): void {
   sendsDone = (sendsDone + 1) | 0;
-  if (held.length === 0 && batch.sendAt - sharedNow() <= SEND_EARLY_MS) {
-    send(batch);
-    return;
+  if (batch.sendAt - sharedNow() <= SEND_EARLY_MS) {
+    // A batch without a time (sent outside a media pass) is never overdue.
+    if (batch.sendAt > 0) timing?.arrivedOverdue();
+    if (held.length === 0) {
+      send(batch);
+      return;
+    }
   }
   held.push(batch);
   if (heldTimer === null) armHeldTimer();
@@ -137,6 +144,7 @@ function send(batch: PacketBatch): void {
   readPacketBatch(batch, sendBook, (id, address, toPort, bytes, offset, length) => {
     sockets.get(id)?.send(bytes.subarray(offset, offset + length), length, toPort, address);
   });
+  if (batch.sendAt > 0) timing?.sent(sharedNow() - batch.sendAt);
   if (sentBuffers.push(batch.buffer) === 1) setImmediate(returnSent);
 }
 
@@ -170,6 +178,7 @@ port.on('message', (request: RtpIoRequest) => {
       sendsPosted = new Int32Array(request.posted);
       sendPort.on('message', take);
       receivedPort = request.inbound;
+      timing = new SendTiming(request.timing);
       break;
     case 'recycle':
       inboundPool.push(...request.buffers);

@@ -1,4 +1,5 @@
 import type { PortAllocator } from './port-allocator.js';
+import type { SendTimingSummary } from './rtp-io-batch.js';
 import { UdpTransport, type RtpTransport } from './udp-transport.js';
 
 /** Where legs get their RTP sockets: one bound UDP port each, from the configured range. */
@@ -7,6 +8,8 @@ export interface RtpSockets {
   open(onError?: (error: Error) => void): Promise<RtpTransport>;
   /** Closes whatever the source still runs; sockets already handed out are their owners' to close. */
   close(): Promise<void>;
+  /** Sockets that send on a clock of their own (the I/O thread) say how well they keep to it. */
+  sendTiming?(): SendTimingSummary;
 }
 
 /** Sockets on the calling thread's own event loop. */

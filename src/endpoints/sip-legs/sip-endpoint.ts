@@ -7,6 +7,7 @@ import type { MediaScheduler } from '../../media/scheduler.js';
 import { PortAllocator } from '../rtp/port-allocator.js';
 import { RtpIoThread } from '../rtp/rtp-io-thread.js';
 import { LocalRtpSockets, type RtpSockets } from '../rtp/rtp-sockets.js';
+import type { SendTimingSummary } from '../rtp/rtp-io-batch.js';
 import type { RtpSessionStats } from '../rtp/rtp-session.js';
 import type { SipIncomingCall } from '../sip/incoming-call.js';
 import type { TransportProtocol } from '../sip/transport.js';
@@ -60,6 +61,8 @@ export interface SipMediaStats extends SipRtpCounters {
   endedLegs: number;
   /** The highest RFC 3550 interarrival jitter among live legs. */
   jitterMaxMs: number;
+  /** Null when the sockets send from the main thread, as each pass makes its packets. */
+  sendTiming: SendTimingSummary | null;
 }
 
 /**
@@ -139,7 +142,7 @@ export class SipEndpoint implements OutboundRouter {
       addCounters(totals, stats);
       if (stats.jitter.jitterMs > jitterMaxMs) jitterMaxMs = stats.jitter.jitterMs;
     }
-    return { ...totals, legs: this.liveMedia.size, endedLegs: this.endedLegs, jitterMaxMs };
+    return { ...totals, legs: this.liveMedia.size, endedLegs: this.endedLegs, jitterMaxMs, sendTiming: this.sockets.sendTiming?.() ?? null };
   }
 
   /** Hangs up what is still up (the engine has already ended its legs) and closes the sockets. */
