@@ -90,6 +90,8 @@ const HITS_TO_START = 2;
 const MISSES_TO_END = 4;
 /** Half-blocks kept: the start estimate looks three halves back, the end estimate one ahead. */
 const RING = 8;
+/** Half-blocks of samples kept (see `samples`). */
+const SAMPLE_HALVES = 3;
 const BINS = 8;
 
 export interface DtmfDigitEvent {
@@ -270,8 +272,11 @@ export class DtmfDetector {
   /** Separated tones: row then column (re, im) for the first half, then the same for the second. */
   private readonly tones = new Float64Array(8);
 
-  /** The last two half-blocks' samples, half i at offset (i mod 2)·80, for `verify`. */
-  private readonly samples = new Int16Array(2 * DTMF_HALF_BLOCK);
+  /**
+   * The last half-blocks' samples, half i at offset (i mod 3)·80: `verify` reads the last two,
+   * and a whole frame puts both its halves in before the first is judged.
+   */
+  private readonly samples = new Int16Array(SAMPLE_HALVES * DTMF_HALF_BLOCK);
   // Half-block ring.
   private readonly re = new Float64Array(RING * BINS);
   private readonly im = new Float64Array(RING * BINS);
@@ -352,7 +357,7 @@ export class DtmfDetector {
       const take = Math.min(DTMF_HALF_BLOCK - this.halfFill, n - i);
       let e = this.halfEnergy;
       const ring = this.samples;
-      const at = (this.halves & 1) * DTMF_HALF_BLOCK + this.halfFill - i;
+      const at = (this.halves % SAMPLE_HALVES) * DTMF_HALF_BLOCK + this.halfFill - i;
       for (let j = i; j < i + take; j++) {
         const s = frame[j] as number;
         e += s * s;
@@ -372,22 +377,30 @@ export class DtmfDetector {
     }
   }
 
-  /** The usual case, a 20 ms frame on the half-block grid: both halves through the SIMD kernel. */
+  /**
+   * The usual case, a 20 ms frame on the half-block grid: both halves through the SIMD kernel.
+   * Everything is taken out of the kernel, which every detector on the thread shares, before the
+   * first half is judged: judging can call back into code that feeds another detector.
+   */
   private processAlignedFrame(frame: Int16Array, kernel: GoertzelPairKernel, halves: readonly Int16Array[]): void {
     kernel.input.set(frame);
     kernel.measureEnergy();
-    const quietA = (kernel.energy[0] as number) < this.quietHalf;
-    const quietB = (kernel.energy[1] as number) < this.quietHalf;
+    const energyA = kernel.energy[0] as number;
+    const energyB = kernel.energy[1] as number;
+    const quietA = energyA < this.quietHalf;
+    const quietB = energyB < this.quietHalf;
     if (!quietA || !quietB) kernel.filter();
     for (let h = 0; h < 2; h++) {
-      this.samples.set(halves[h] as Int16Array, (this.halves & 1) * DTMF_HALF_BLOCK);
+      const half = this.halves + h;
+      this.samples.set(halves[h] as Int16Array, (half % SAMPLE_HALVES) * DTMF_HALF_BLOCK);
       // The same states the JavaScript path would have: the bank's own for a loud half, at rest for a quiet one.
       const quiet = h === 0 ? quietA : quietB;
-      this.bank.output(quiet ? AT_REST : kernel.s1, quiet ? AT_REST : kernel.s2, quiet ? 0 : h * BINS, this.re, this.im, this.slot() * BINS);
-      const e = kernel.energy[h] as number;
-      this.halfEnergy = e;
-      this.completeHalf();
+      this.bank.output(quiet ? AT_REST : kernel.s1, quiet ? AT_REST : kernel.s2, quiet ? 0 : h * BINS, this.re, this.im, (half % RING) * BINS);
     }
+    this.halfEnergy = energyA;
+    this.completeHalf();
+    this.halfEnergy = energyB;
+    this.completeHalf();
   }
 
   /** Forgets all audio and any digit in progress (no end event) and restarts sample counting. */
@@ -567,7 +580,7 @@ export class DtmfDetector {
     let p2 = 0;
     let q2 = 0;
     for (let h = 0; h < 2; h++) {
-      const off = ((index - 1 + h) & 1) * DTMF_HALF_BLOCK;
+      const off = ((index - 1 + h) % SAMPLE_HALVES) * DTMF_HALF_BLOCK;
       // Each half has its own fitted phasors (a/2), referenced to its first sample.
       let zr = t[4 * h] as number;
       let zi = t[4 * h + 1] as number;
