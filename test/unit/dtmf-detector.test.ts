@@ -365,6 +365,32 @@ describe('DtmfDetector: frame shapes', () => {
     assert.equal(digitsOf(a), DTMF_DIGITS.slice(8, 16).join(''));
     assert.deepEqual(a, detect(quietPcm, 80));
   });
+
+  it('judges a frame alike when a digit callback feeds another detector in between (they share one kernel)', () => {
+    const random = rng(23);
+    const signal = new Float64Array(4 * 8000);
+    addWhiteNoise(signal, dbm0ToAmplitude(-40) / Math.SQRT2, random);
+    // Starts spread over the frame, so digits are confirmed on first halves as well as second.
+    for (let k = 0; k < 12; k++) addDtmf(signal, 1000 + k * 2600 + k * 41, 70 * MS, DTMF_DIGITS[k] as DtmfDigit, { levelDbm0: -10, ...phases(random) });
+    const pcm = toPcm16(signal);
+    const loud = toPcm16(Float64Array.from({ length: 160 }, (_, i) => 20000 * Math.sin(i * 0.9)));
+    const other = new DtmfDetector();
+    const run = (meddle: boolean): unknown[] => {
+      const seen: unknown[] = [];
+      const detector = new DtmfDetector({
+        onDigit: (e) => {
+          seen.push({ ...e });
+          if (meddle) other.process(loud);
+        },
+        onAnalysis: (a) => seen.push({ ...a }),
+      });
+      for (let i = 0; i < pcm.length; i += 160) detector.process(pcm.subarray(i, i + 160));
+      return seen;
+    };
+    const undisturbed = run(false);
+    assert.equal(undisturbed.filter((e) => (e as { startSample?: number }).startSample !== undefined).length, 12);
+    assert.deepEqual(run(true), undisturbed);
+  });
 });
 
 describe('DtmfDetector: noise', () => {
