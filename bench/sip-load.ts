@@ -13,7 +13,8 @@
  *     leg), outbound shortfall (packets the server never sent because it skipped ticks) and what
  *     the probes missed;
  *   - call setup time, INVITE → 200, from SIPp's response-time trace (ramp included);
- *   - the server's media scheduler lateness (/switchboard/v1/stats).
+ *   - the server's media scheduler lateness, and with the RTP I/O thread how late its batches
+ *     left (/switchboard/v1/stats).
  * Stepping stops at the first step with failed calls or with jitter or loss beyond the target.
  * Each step waits for the machine to be idle, and is run again (at most twice) when other
  * processes took CPU during its window.
