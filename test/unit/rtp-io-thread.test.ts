@@ -109,10 +109,11 @@ describe('RTP sockets on the I/O thread', () => {
     far.socket.close();
   });
 
-  it('holds a pass’s packets until the tick is due plus the send delay, and keeps their order', async () => {
+  /** A socket of a new I/O thread whose media passes (driven by hand) each send "tick N" to a peer. */
+  async function pacedSocket(sendDelayMs: number, ports: PortAllocator) {
     const time = manualTime();
     const scheduler = new MediaScheduler({ time });
-    const thread = new RtpIoThread({ bindAddress: '127.0.0.1', ports: new PortAllocator({ min: 47530, max: 47550 }), scheduler, sendDelayMs: 40 });
+    const thread = new RtpIoThread({ bindAddress: '127.0.0.1', ports, scheduler, sendDelayMs });
     threads.push(thread);
     const far = await peer();
     const transport = await thread.open();
@@ -124,10 +125,22 @@ describe('RTP sockets on the I/O thread', () => {
         transport.send(packet, packet.length, far.port, '127.0.0.1');
       },
     });
+    return {
+      time, thread, far, transport,
+      passes: () => passes,
+      close(): void {
+        scheduler.unregister(registration);
+        transport.close();
+        far.socket.close();
+      },
+    };
+  }
 
+  it('holds a pass’s packets until the tick is due plus the send delay, and keeps their order', async () => {
+    const { time, thread, far, transport, passes, close } = await pacedSocket(40, new PortAllocator({ min: 47530, max: 47550 }));
     const passStarted = sharedNow();
     time.tick();
-    assert.equal(passes, 1);
+    assert.equal(passes(), 1);
     // Sent after the pass, outside it: due at once, but it must not overtake the held packet.
     const late = text('after the pass');
     transport.send(late, late.length, far.port, '127.0.0.1');
@@ -140,35 +153,20 @@ describe('RTP sockets on the I/O thread', () => {
     assert.equal(timing.lateness.count, 1);
     assert.equal(timing.overdueBatches, 0);
     assert.ok(timing.lateness.maxMs >= 0 && timing.lateness.maxMs === timing.lateness.meanMs, 'one lateness recorded');
-
-    scheduler.unregister(registration);
-    transport.close();
-    far.socket.close();
+    close();
   });
 
   it('counts a pass’s batch that reaches the thread after its send time as overdue, and sends it at once', async () => {
-    const time = manualTime();
-    const scheduler = new MediaScheduler({ time });
     // No delay: every pass's batch is already due when it gets to the thread.
-    const thread = new RtpIoThread({ bindAddress: '127.0.0.1', ports: new PortAllocator({ min: 47555, max: 47565 }), scheduler, sendDelayMs: 0 });
-    threads.push(thread);
-    const far = await peer();
-    const transport = await thread.open();
-    const registration = scheduler.register({
-      tick: () => {
-        const packet = text('now');
-        transport.send(packet, packet.length, far.port, '127.0.0.1');
-      },
-    });
+    const { time, thread, far, close } = await pacedSocket(0, new PortAllocator({ min: 47551, max: 47559 }));
     time.tick();
     time.tick();
     await far.next(2);
+    assert.deepEqual(far.heard.map((h) => h.text), ['tick 1', 'tick 2']);
     const timing = await sendTimingOf(thread, 2);
     assert.equal(timing.overdueBatches, 2);
     assert.equal(timing.lateness.count, 2);
-    scheduler.unregister(registration);
-    transport.close();
-    far.socket.close();
+    close();
   });
 
   it('narrows a socket to its peer: once set, datagrams from elsewhere no longer arrive', async () => {
